@@ -1,0 +1,2 @@
+"""zerodl: neural networks from zero on NumPy."""
+__version__ = "0.1.0"
