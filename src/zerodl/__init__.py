@@ -1,2 +1,19 @@
-"""zerodl: neural networks from zero on NumPy."""
+"""zerodl: neural networks from zero on NumPy.
+
+The names of the deep-learning course (``functions``, ``load_mnist``, ``params["W1"]``,
+``gradient``), done right and tested.
+"""
+from . import functions, initializers, layers, losses, optimizers
+from .gradcheck import gradient_check, gradient_errors
+from .io import load
+from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
+from .model import History, Sequential, mlp
+from .plotting import plot_history
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Dense", "History", "Identity", "LeakyReLU", "ReLU", "Sequential", "Sigmoid", "Step",
+    "Tanh", "functions", "gradient_check", "gradient_errors", "initializers", "layers",
+    "load", "losses", "mlp", "optimizers", "plot_history",
+]

@@ -1,0 +1,205 @@
+"""The ``zerodl`` command: ``zerodl train``, ``zerodl evaluate MODEL``, ``zerodl gradcheck``."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from .initializers import INITIALIZERS
+from .layers import ACTIVATIONS
+from .losses import OUTPUTS
+from .optimizers import OPTIMIZERS
+
+
+class UsageError(Exception):
+    """A mistake in the command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):            # one line instead of usage + message
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split("-")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--layers must be sizes joined by '-', like 784-100-10; got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"--layers needs at least two positive sizes, like 784-100-10; got {text!r}")
+    return sizes
+
+
+def _init(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}; got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0; got {text!r}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="zerodl", description="Neural networks from zero on NumPy.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    train = sub.add_parser("train", help="train an MLP on MNIST and plot its accuracy curves",
+                           description="Train on MNIST. Defaults are the course's cell: "
+                           "784-40-10, ReLU, softmax, normal init std 0.01, SGD lr 0.1, "
+                           "batch 100, 1000 iterations.")
+    train.add_argument("--layers", type=_layers, default=[784, 40, 10], metavar="SIZES",
+                       help="layer sizes joined by '-' (default 784-40-10)")
+    train.add_argument("--activation", default="relu", choices=ACTIVATIONS.names())
+    train.add_argument("--output", default="softmax", choices=OUTPUTS.names())
+    train.add_argument("--init", type=_init, default=0.01,
+                       help=f"initialiser name ({', '.join(INITIALIZERS.names())}) or a "
+                            "normal's standard deviation (default 0.01)")
+    train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS.names())
+    train.add_argument("--lr", type=_positive(float), default=0.1, help="learning rate (default 0.1)")
+    train.add_argument("--batch-size", type=_positive(int), default=100)
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=_positive(int), help="train this many epochs")
+    length.add_argument("--iters", type=_positive(int),
+                        help="train this many iterations (default 1000)")
+    train.add_argument("--eval-every", type=_positive(int),
+                       help="iterations between points of the curves (default: 40 points)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--plot", default="mnist_accuracy.png", metavar="FILE",
+                       help="PNG file for the curves (default mnist_accuracy.png)")
+    train.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
+    train.add_argument("--data-dir", help="folder with the MNIST files")
+    train.add_argument("--quiet", action="store_true", help="print only the final result")
+
+    evaluate = sub.add_parser("evaluate", help="test accuracy and loss of a saved model on MNIST")
+    evaluate.add_argument("model", help="a file written by zerodl train --save or model.save")
+    evaluate.add_argument("--data-dir", help="folder with the MNIST files")
+
+    check = sub.add_parser("gradcheck", help="check backpropagation against finite differences")
+    check.add_argument("--layers", type=_layers, default=[5, 4, 3], metavar="SIZES")
+    check.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS.names())
+    check.add_argument("--output", default="softmax", choices=OUTPUTS.names())
+    check.add_argument("--samples", type=_positive(int), default=4)
+    check.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def cmd_train(args) -> int:
+    from .datasets import load_mnist
+    from .model import mlp
+    from .optimizers import OPTIMIZERS
+    from .plotting import plot_history
+
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    if args.layers[0] != 784:
+        raise UsageError(f"--layers must start with 784, the number of MNIST pixels; got "
+                         f"{'-'.join(map(str, args.layers))}")
+    model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
+                seed=args.seed)
+    optimizer = OPTIMIZERS.get(args.optimizer)(lr=args.lr)
+    one_hot = args.output != "softmax"
+    if one_hot and args.layers[-1] != 10:
+        raise UsageError(f"--layers must end with 10 outputs for MNIST; got {args.layers[-1]}")
+    (x_train, d_train), (x_test, d_test) = load_mnist(one_hot_label=one_hot, data_dir=args.data_dir)
+    n = len(x_train)
+    per_epoch = -(-n // args.batch_size)
+    total = args.epochs * per_epoch if args.epochs else (args.iters or 1000)
+    eval_every = args.eval_every or max(1, total // 40)
+    if not args.quiet:
+        model.summary()
+        say(f"training on {n} images: {optimizer}, batch {args.batch_size}, {total} iterations "
+            f"({total / per_epoch:.2f} epochs)")
+    start = time.perf_counter()
+    history = model.fit(x_train, d_train, epochs=args.epochs or 1, steps=None if args.epochs else total,
+                        batch_size=args.batch_size, optimizer=optimizer,
+                        validation_data=(x_test, d_test), verbose=0 if args.quiet else 1,
+                        eval_every=eval_every, seed=args.seed)
+    seconds = time.perf_counter() - start
+    result = model.evaluate(x_test, d_test)
+    print(f"test accuracy {result.get('accuracy', float('nan')):.4f}, test loss "
+          f"{result['loss']:.4f} after {total} iterations in {seconds:.1f} s")
+    title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
+             f"{optimizer}, batch {args.batch_size}")
+    plot_history(history, args.plot, title=title)
+    say(f"curves written to {args.plot}")
+    if args.save:
+        model.save(args.save)
+        say(f"model saved to {args.save}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .datasets import load_mnist
+    from .io import load
+
+    model = load(args.model)
+    one_hot = model.output.name != "softmax"
+    _, (x_test, d_test) = load_mnist(one_hot_label=one_hot, data_dir=args.data_dir)
+    result = model.evaluate(x_test, d_test)
+    print(f"{args.model}: {model!r}")
+    print(" ".join(f"test {k} {v:.4f}" for k, v in result.items()))
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from .gradcheck import gradient_errors
+    from .model import mlp
+
+    if args.activation == "step":
+        raise UsageError("--activation step has no gradient to check; choose another")
+    model = mlp(args.layers, activation=args.activation, output=args.output, init="xavier",
+                seed=args.seed, dtype=np.float64)
+    rng = np.random.default_rng(args.seed)
+    x = rng.standard_normal((args.samples, args.layers[0]))
+    k = args.layers[-1]
+    if args.output == "softmax":
+        d = rng.integers(0, k, args.samples)
+    elif args.output == "sigmoid":
+        d = rng.integers(0, 2, (args.samples, k)).astype(float)
+    else:
+        d = rng.standard_normal((args.samples, k))
+    errors = gradient_errors(model, x, d)
+    print(f"gradient check of {model!r}, {args.activation}, {args.samples} samples "
+          f"(relative error, backprop vs central differences):")
+    for key, err in errors.items():
+        print(f"  {key:<4} {err:.2e}  {'ok' if err < 1e-6 else 'MISMATCH'}")
+    worst = max(errors.values())
+    print(f"max {worst:.2e}: {'backpropagation agrees' if worst < 1e-6 else 'MISMATCH'}")
+    return 0 if worst < 1e-6 else 1
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck}
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("zerodl: interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
+        if debug:
+            raise
+        message = str(exc)
+        if not message.startswith("zerodl"):
+            message = f"zerodl: error: {message}"
+        print(" ".join(message.split()), file=sys.stderr)
+        return 2

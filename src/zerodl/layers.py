@@ -1,0 +1,183 @@
+"""Layers: each ``forward`` caches exactly what its ``backward`` needs.
+
+``forward(x)`` returns the layer's output for a batch ``x`` of shape ``(N, n_in)``;
+``backward(dy)`` takes dE/dy, fills the parameter gradients in ``grads`` and returns dE/dx.
+No layer modifies the gradient it is given. Parameters and gradients are paired dicts with
+the same keys and shapes; optimizers update the parameter arrays in place, so every reference
+to them (``model.params`` included) stays valid.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functions as F
+from ._checks import check_int, check_number
+from ._registry import Registry
+from .initializers import describe, get_initializer
+
+
+class Layer:
+    """Base class. Layers without parameters keep ``params`` and ``grads`` empty."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """The JSON-able arguments that rebuild this layer (parameters are stored apart)."""
+        return {"type": type(self).__name__}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "type")
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """Affine layer ``y = x W + b`` (the course's 総入力 ``u = xW + b``).
+
+    Shapes: ``x`` (N, n_in), ``W`` (n_in, n_out), ``b`` (n_out,), ``y`` (N, n_out).
+    Backward: ``dW = x.T dy``, ``db = sum_N dy``, ``dx = dy W.T``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, init="he", rng: np.random.Generator | None = None,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        self.n_in = check_int("n_in", n_in, minimum=1)
+        self.n_out = check_int("n_out", n_out, minimum=1)
+        self.init = describe(init)
+        rng = np.random.default_rng() if rng is None else rng
+        W = np.asarray(get_initializer(init)(rng, self.n_in, self.n_out, dtype), dtype=dtype)
+        self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        # The model switches this off for its first layer, whose dx nobody reads: it saves
+        # the largest matrix product of the backward pass.
+        self.input_grad = True
+        self.x: np.ndarray | None = None
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray:
+        return self.params["b"]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        y = x @ self.W
+        y += self.b          # in place: no second (N, n_out) array for the bias
+        return y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        # out= writes into the gradient arrays the optimizer already holds references to.
+        np.matmul(self.x.T, dy, out=self.grads["W"])
+        np.sum(dy, axis=0, out=self.grads["b"])
+        return dy @ self.W.T if self.input_grad else None
+
+    def get_config(self) -> dict:
+        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+
+
+class ReLU(Layer):
+    """``y = max(x, 0)``; ``dy/dx`` is 1 where ``x > 0`` and 0 elsewhere (0 at ``x == 0``)."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.maximum(x, 0)   # a new array: the caller's x is left as it was
+
+    def backward(self, dy):
+        return dy * self.mask
+
+
+class LeakyReLU(Layer):
+    """``y = x`` for ``x > 0``, ``alpha * x`` otherwise; slope ``alpha`` at and below 0."""
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_number("alpha", alpha, low=0.0)
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.where(self.mask, x, x * x.dtype.type(self.alpha))
+
+    def backward(self, dy):
+        return np.where(self.mask, dy, dy * dy.dtype.type(self.alpha))
+
+    def get_config(self):
+        return {"type": "LeakyReLU", "alpha": self.alpha}
+
+
+class Sigmoid(Layer):
+    """``y = 1 / (1 + exp(-x))``; backward uses the cached output: ``dy/dx = y (1 - y)``."""
+
+    def forward(self, x):
+        self.y = F.sigmoid(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * self.y * (1 - self.y)
+
+
+class Tanh(Layer):
+    """``y = tanh(x)``; backward uses the cached output: ``dy/dx = 1 - y**2``."""
+
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * (1 - self.y * self.y)
+
+
+class Identity(Layer):
+    """``y = x``: the linear "activation", to show that stacked linear layers stay linear."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+class Step(Layer):
+    """``y = 1`` for ``x > 0``, else 0: the perceptron's activation, for forward passes only."""
+
+    def forward(self, x):
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, dy):
+        raise RuntimeError(
+            "Step has no useful gradient: its derivative is 0 everywhere except at 0, where it "
+            "is undefined, so backpropagation cannot train through it. Use 'sigmoid' or 'relu' "
+            "to train; keep 'step' for forward-pass demonstrations.")
+
+
+#: Activation name -> layer class, as accepted by ``mlp(activation=...)``.
+ACTIVATIONS: Registry = Registry("activation")
+ACTIVATIONS.register("relu", ReLU)
+ACTIVATIONS.register("leaky_relu", LeakyReLU)
+ACTIVATIONS.register("sigmoid", Sigmoid)
+ACTIVATIONS.register("tanh", Tanh)
+ACTIVATIONS.register("identity", Identity)
+ACTIVATIONS.register("step", Step)
+
+#: Every layer type a model file may name.
+LAYER_TYPES = {cls.__name__: cls for cls in (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Identity, Step)}
+
+
+def layer_from_config(config: dict, dtype=np.float32) -> Layer:
+    """Rebuild a layer from ``get_config()`` output; parameters are filled in afterwards."""
+    config = dict(config)
+    kind = config.pop("type", None)
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"layer type must be one of {', '.join(LAYER_TYPES)}; got {kind!r}.")
+    if kind == "Dense":
+        # Zeros: the real weights are loaded right after; skip drawing random ones.
+        return Dense(config["n_in"], config["n_out"], init="zeros", dtype=dtype)
+    return LAYER_TYPES[kind](**config)

@@ -1,0 +1,153 @@
+"""Output layers fused with their losses.
+
+Each output takes the last layer's pre-activation ``u`` (N, k) and gives the prediction
+``y = f(u)``, the mean loss and ``dE/du``. Fusing the activation with its loss is what makes
+the gradient both exact and stable: for all three pairs it reduces to ``(y - d)`` divided by
+the number of terms the loss averages over, with no division by ``y`` and no ``log(0)``.
+
+Labels ``d`` are one-hot (or any target array of ``y``'s shape) or, for softmax, integer class
+indices of shape (N,).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functions as F
+from ._registry import Registry
+
+
+class Output:
+    """Base class of the fused output layer + loss pairs."""
+
+    name = ""
+    loss_name = ""
+    has_accuracy = True
+
+    def predict(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def loss_and_grad(self, u: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Return ``(mean loss, dE/du, y)`` for one batch."""
+        raise NotImplementedError
+
+    def loss(self, u: np.ndarray, d: np.ndarray) -> float:
+        return self.loss_and_grad(u, d)[0]
+
+    def correct(self, y: np.ndarray, d: np.ndarray) -> int:
+        """Number of correct predictions in the batch (classifiers only)."""
+        raise NotImplementedError
+
+    def prepare_labels(self, d, n_out: int, dtype) -> np.ndarray:
+        """Bring user labels to the form ``loss_and_grad`` takes: targets of shape (N, k)."""
+        d = np.asarray(d)
+        if d.ndim == 1 and n_out == 1:
+            d = d.reshape(-1, 1)
+        return d.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class SoftmaxCrossEntropy(Output):
+    """Softmax output with cross-entropy ``E = -1/N sum_n sum_k d_nk log y_nk``.
+
+    ``dE/du = (y - d) / N``: the softmax Jacobian and the loss's ``-d / y`` cancel, which is
+    why the two are computed together. The loss is taken from ``log_softmax(u)``, so it stays
+    finite even when a probability underflows to 0.
+    """
+
+    name = "softmax"
+    loss_name = "cross_entropy"
+
+    def predict(self, u):
+        return F.softmax(u)
+
+    def prepare_labels(self, d, n_out, dtype):
+        d = np.asarray(d)
+        if d.ndim == 1:                     # class indices stay integers: cheaper to index
+            return d.astype(np.intp, copy=False)
+        return d.astype(dtype, copy=False)
+
+    def loss_and_grad(self, u, d):
+        n = u.shape[0]
+        shifted = u - u.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        y = exp / total
+        log_total = np.log(total)
+        grad = y.copy()
+        if d.ndim == 1:
+            rows = np.arange(n)
+            loss = float(np.mean(log_total[:, 0] - shifted[rows, d]))
+            grad[rows, d] -= 1
+        else:
+            loss = float(np.sum(d * (log_total - shifted)) / n)
+            grad -= d
+        grad /= grad.dtype.type(n)
+        return loss, grad, y
+
+    def correct(self, y, d):
+        labels = d if d.ndim == 1 else d.argmax(axis=1)
+        return int(np.count_nonzero(y.argmax(axis=1) == labels))
+
+
+class SigmoidBinaryCrossEntropy(Output):
+    """Sigmoid outputs with binary cross-entropy averaged over all N*k outputs.
+
+    ``E = mean(-d log y - (1 - d) log(1 - y))`` with ``y = sigmoid(u)``; computed from ``u`` as
+    ``max(u, 0) - d u + log(1 + exp(-|u|))`` so that it never overflows nor takes ``log(0)``.
+    ``dE/du = (y - d) / (N k)``. For one output this is the two-class classifier; for several,
+    independent yes/no outputs (multi-label).
+    """
+
+    name = "sigmoid"
+    loss_name = "binary_cross_entropy"
+
+    def predict(self, u):
+        return F.sigmoid(u)
+
+    def loss_and_grad(self, u, d):
+        y = F.sigmoid(u)
+        loss = float(np.mean(np.maximum(u, 0) - d * u + np.log1p(np.exp(-np.abs(u)))))
+        grad = (y - d) / y.dtype.type(y.size)
+        return loss, grad, y
+
+    def correct(self, y, d):
+        # Counts samples whose every output is on the right side of 0.5.
+        return int(np.count_nonzero(np.all((y > 0.5) == (d > 0.5), axis=1)))
+
+
+class IdentityMeanSquaredError(Output):
+    """Identity output with ``E = 1/2 mean((y - d)**2)`` over all N*k elements (the course's).
+
+    The 1/2 cancels the 2 of the derivative: ``dE/du = (y - d) / (N k)``.
+    """
+
+    name = "identity"
+    loss_name = "mean_squared_error"
+    has_accuracy = False
+
+    def predict(self, u):
+        return u
+
+    def loss_and_grad(self, u, d):
+        diff = u - d
+        size = diff.dtype.type(diff.size)
+        loss = float(0.5 * np.vdot(diff, diff) / size)
+        return loss, diff / size, u
+
+    def correct(self, y, d):
+        raise TypeError("accuracy is not defined for the 'identity' (regression) output")
+
+
+#: Output name -> fused output/loss class, as accepted by ``mlp(output=...)``.
+OUTPUTS: Registry = Registry("output")
+OUTPUTS.register("softmax", SoftmaxCrossEntropy)
+OUTPUTS.register("sigmoid", SigmoidBinaryCrossEntropy)
+OUTPUTS.register("identity", IdentityMeanSquaredError)
+
+
+def get_output(output) -> Output:
+    if isinstance(output, Output):
+        return output
+    return OUTPUTS.get(output)()

@@ -1,0 +1,314 @@
+"""The model: a stack of layers ending in a fused output/loss, and its training loop.
+
+One training step, top to bottom: ``fit`` draws a mini-batch -> ``_train_step`` ->
+``_forward`` (each layer's ``forward`` in ``layers.py``: ``x @ W + b``, activations) ->
+``output.loss_and_grad`` (``losses.py``: loss and ``dE/du``) -> ``_backward`` (each layer's
+``backward``: ``x.T @ dy``, ``dy @ W.T``) -> ``optimizer.update`` (``optimizers.py``).
+"""
+from __future__ import annotations
+
+import math
+import sys
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from .initializers import describe
+from .layers import ACTIVATIONS, Dense, Layer
+from .losses import Output, get_output
+from .optimizers import get_optimizer
+from ._checks import check_int
+
+#: Rows per chunk in predict/evaluate: bounds memory on large inputs.
+PREDICT_CHUNK = 10_000
+
+
+class History:
+    """What ``fit`` recorded.
+
+    ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers) and, with
+    validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
+    ``steps``: with ``fit(eval_every=n)``, the same metrics every ``n`` steps on the whole
+    training and validation sets, plus ``step``; empty otherwise.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.steps: dict[str, list[float]] = {}
+
+    def _append(self, table: dict, values: dict) -> None:
+        for key, value in values.items():
+            table.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
+        return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+class Sequential:
+    """Layers applied in order, then a fused output layer and loss.
+
+    ``params`` and ``grads`` are dicts keyed ``"W1", "b1", "W2", ...`` (the course's names:
+    the n-th Dense layer's weights and bias) whose arrays are the layers' own.
+    """
+
+    def __init__(self, layers: Sequence[Layer], output="softmax",
+                 seed: int | np.random.Generator | None = None) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("layers must hold at least one layer; got an empty list.")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a zerodl Layer; got {layer!r}.")
+        self.layers = layers
+        self.output: Output = get_output(output)
+        self.dense = [layer for layer in layers if isinstance(layer, Dense)]
+        if not self.dense:
+            raise ValueError("layers must include at least one Dense layer.")
+        dtypes = {layer.W.dtype for layer in self.dense}
+        if len(dtypes) != 1:
+            raise ValueError(f"all Dense layers must share one dtype; got {sorted(map(str, dtypes))}.")
+        self.dtype = dtypes.pop()
+        for prev, nxt in zip(self.dense, self.dense[1:]):
+            if prev.n_out != nxt.n_in:
+                raise ValueError(f"layer sizes do not chain: a Dense layer with n_out={prev.n_out} "
+                                 f"is followed by one with n_in={nxt.n_in}.")
+        if isinstance(layers[0], Dense):
+            layers[0].input_grad = False
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        for i, layer in enumerate(self.dense, start=1):
+            for name in layer.params:
+                self.params[f"{name}{i}"] = layer.params[name]
+                self.grads[f"{name}{i}"] = layer.grads[name]
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    # -- sizes ---------------------------------------------------------------------------
+    @property
+    def n_in(self) -> int:
+        return self.dense[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.dense[-1].n_out
+
+    # -- passes --------------------------------------------------------------------------
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def _backward(self, du: np.ndarray) -> None:
+        for layer in reversed(self.layers):
+            du = layer.backward(du)
+
+    def _inputs(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        elif x.ndim > 2:
+            x = x.reshape(len(x), -1)     # images (N, 1, 28, 28) -> (N, 784)
+        if x.shape[1] != self.n_in:
+            raise ValueError(f"x must have {self.n_in} features per sample (the network's input "
+                             f"size); got {x.shape[1]} (x.shape={x.shape}).")
+        return x.astype(self.dtype, copy=False)
+
+    def _labels(self, d, n: int) -> np.ndarray:
+        d = self.output.prepare_labels(d, self.n_out, self.dtype)
+        if len(d) != n:
+            raise ValueError(f"d must have one label per sample of x; got {len(d)} labels for "
+                             f"{n} samples.")
+        return d
+
+    def predict(self, x) -> np.ndarray:
+        """Output of the network, shape (N, n_out): probabilities for softmax/sigmoid."""
+        x = self._inputs(x)
+        chunks = [self.output.predict(self._forward(x[i:i + PREDICT_CHUNK]))
+                  for i in range(0, len(x), PREDICT_CHUNK)]
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+    def loss(self, x, d) -> float:
+        """Mean loss over the batch."""
+        x = self._inputs(x)
+        return self.output.loss(self._forward(x), self._labels(d, len(x)))
+
+    def gradient(self, x, d) -> dict[str, np.ndarray]:
+        """Backpropagation: the gradient of ``loss(x, d)`` for each key of ``params``."""
+        x = self._inputs(x)
+        d = self._labels(d, len(x))
+        _, du, _ = self.output.loss_and_grad(self._forward(x), d)
+        self._backward(du)
+        return {key: g.copy() for key, g in self.grads.items()}
+
+    def evaluate(self, x, d) -> dict[str, float]:
+        """Mean loss and, for classifiers, accuracy over the whole of ``x``."""
+        x = self._inputs(x)
+        d = self._labels(d, len(x))
+        return self._evaluate(x, d)
+
+    def _evaluate(self, x: np.ndarray, d: np.ndarray) -> dict[str, float]:
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(x), PREDICT_CHUNK):
+            xb, db = x[i:i + PREDICT_CHUNK], d[i:i + PREDICT_CHUNK]
+            loss, _, y = self.output.loss_and_grad(self._forward(xb), db)
+            total_loss += loss * len(xb)
+            if self.output.has_accuracy:
+                correct += self.output.correct(y, db)
+        result = {"loss": total_loss / len(x)}
+        if self.output.has_accuracy:
+            result["accuracy"] = correct / len(x)
+        return result
+
+    # -- training ------------------------------------------------------------------------
+    def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer) -> tuple[float, np.ndarray]:
+        u = self._forward(x)
+        loss, du, y = self.output.loss_and_grad(u, d)
+        self._backward(du)
+        optimizer.update(self.params, self.grads)
+        return loss, y
+
+    def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
+            validation_data=None, seed: int | None = None, verbose: int = 1,
+            steps: int | None = None, eval_every: int | None = None) -> History:
+        """Train with mini-batch gradient descent; return the ``History``.
+
+        Each epoch visits the samples in a new random order, without replacement, in batches
+        of ``batch_size`` (the last one may be smaller). ``batch_size=1`` is online learning,
+        ``batch_size=None`` full-batch learning. ``steps`` stops after that many updates
+        instead of ``epochs`` (the course counts iterations); a partial last epoch is
+        recorded like a full one. ``eval_every=n`` also measures loss and accuracy on all of
+        ``x`` and the validation data every ``n`` steps (``History.steps``), for curves
+        finer than one point per epoch. ``seed`` fixes the batch order; without it the
+        model's own generator is used, so ``mlp(seed=...)`` alone makes a run reproducible.
+        ``verbose``: 0 silent, 1 a progress bar, 2 one line per epoch.
+        """
+        x = self._inputs(x)
+        d = self._labels(d, len(x))
+        n = len(x)
+        epochs = check_int("epochs", epochs, minimum=1)
+        batch = n if batch_size is None else min(check_int("batch_size", batch_size, minimum=1), n)
+        if steps is not None:
+            steps = check_int("steps", steps, minimum=1)
+        if eval_every is not None:
+            eval_every = check_int("eval_every", eval_every, minimum=1)
+        verbose = check_int("verbose", verbose, minimum=0)
+        if validation_data is not None:
+            x_val, d_val = validation_data
+            x_val = self._inputs(x_val)
+            d_val = self._labels(d_val, len(x_val))
+        optimizer = get_optimizer(optimizer)
+        rng = self.rng if seed is None else np.random.default_rng(seed)
+
+        steps_per_epoch = math.ceil(n / batch)
+        total = steps if steps is not None else epochs * steps_per_epoch
+        history = History()
+        bar = tqdm(total=total, disable=verbose != 1, unit="step", mininterval=0.5,
+                   dynamic_ncols=True, file=sys.stderr)
+
+        def measure() -> dict[str, float]:
+            values = self._evaluate(x, d)
+            if validation_data is not None:
+                values.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+            return values
+
+        step, epoch = 0, 0
+        with bar:
+            while step < total:
+                epoch += 1
+                order = rng.permutation(n)
+                loss_sum, correct, seen = 0.0, 0, 0
+                for start in range(0, n, batch):
+                    if step == total:
+                        break
+                    idx = order[start:start + batch]
+                    xb, db = x[idx], d[idx]          # the one copy per batch: a gather
+                    loss, y = self._train_step(xb, db, optimizer)
+                    loss_sum += loss * len(idx)
+                    seen += len(idx)
+                    if self.output.has_accuracy:
+                        correct += self.output.correct(y, db)
+                    step += 1
+                    bar.update(1)
+                    if eval_every is not None and step % eval_every == 0:
+                        history._append(history.steps, {"step": step, **measure()})
+                record = {"loss": loss_sum / seen}
+                if self.output.has_accuracy:
+                    record["accuracy"] = correct / seen
+                if validation_data is not None:
+                    record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+                history.epoch.append(epoch)
+                history._append(history.history, record)
+                text = " ".join(f"{k}={v:.4f}" for k, v in record.items())
+                bar.set_postfix_str(text, refresh=False)
+                if verbose == 2:
+                    print(f"epoch {epoch}: {text}", file=sys.stderr)
+        return history
+
+    # -- inspection and files ------------------------------------------------------------
+    def summary(self, print_fn=print) -> None:
+        """Print a table of the layers, their output shapes and parameter counts."""
+        rows, width, total = [], None, 0
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                width = layer.n_out
+            count = sum(p.size for p in layer.params.values())
+            total += count
+            rows.append((repr(layer), f"(None, {width})", f"{count:,}"))
+        rows.append((f"output: {self.output.name} + {self.output.loss_name}",
+                     f"(None, {self.n_out})", "0"))
+        head = ("Layer", "Output shape", "Params")
+        widths = [max(len(r[i]) for r in rows + [head]) for i in range(3)]
+        line = "-" * (sum(widths) + 4)
+        fmt = lambda r: f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
+        text = [fmt(head), line, *map(fmt, rows), line,
+                f"Total params: {total:,} ({self.dtype.name}, "
+                f"{sum(p.nbytes for p in self.params.values()):,} bytes)"]
+        for t in text:
+            print_fn(t)
+
+    def get_config(self) -> dict:
+        return {"layers": [layer.get_config() for layer in self.layers],
+                "output": self.output.name, "dtype": self.dtype.name}
+
+    def save(self, path) -> None:
+        """Write parameters and architecture to ``path`` (a ``.npz`` file), atomically."""
+        from .io import save_model
+        save_model(self, path)
+
+    def __repr__(self) -> str:
+        sizes = [self.n_in] + [layer.n_out for layer in self.dense]
+        return (f"Sequential({'-'.join(map(str, sizes))}, output={self.output.name!r}, "
+                f"dtype={self.dtype.name})")
+
+
+def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax", init="he",
+        seed: int | None = None, dtype=np.float32) -> Sequential:
+    """A fully connected network, e.g. ``mlp([784, 40, 10])``: Dense, activation, ..., Dense.
+
+    ``activation`` goes after every hidden layer; ``output`` ("softmax", "sigmoid",
+    "identity") picks the output layer and its loss. ``init`` is a registered initialiser
+    name ("he", "xavier", ...) or a number, the standard deviation of a normal (the course's
+    0.01). ``seed`` makes the weights (and, through the model's generator, training)
+    reproducible. Biases start at 0.
+    """
+    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, like "
+                         f"[784, 40, 10]; got {sizes!r}.")
+    sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
+    activation_cls = ACTIVATIONS.get(activation)
+    get_output(output)
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"dtype must be a floating type such as float32; got {dtype}.")
+    rng = np.random.default_rng(seed)
+    layers: list[Layer] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(activation_cls())
+    model = Sequential(layers, output=output, seed=rng)
+    model.init = describe(init)
+    return model

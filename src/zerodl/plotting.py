@@ -1,0 +1,56 @@
+"""Training curves as PNG files (matplotlib, drawn off-screen)."""
+from __future__ import annotations
+
+import io
+import os
+
+from ._fileio import atomic_write
+
+COLORS = {"train": "#1f77b4", "val": "#d62728"}
+
+
+def plot_history(history, path: str | os.PathLike | None = None, title: str | None = None,
+                 val_label: str = "test"):
+    """Draw loss and accuracy curves side by side; write a PNG to ``path`` if given.
+
+    Uses ``history.steps`` (metrics every few steps) when it has points, else the per-epoch
+    ``history.history``. Returns the matplotlib ``Figure``.
+    """
+    from matplotlib.figure import Figure   # no pyplot: no GUI backend, no global state
+
+    by_step = bool(history.steps.get("step"))
+    table = history.steps if by_step else history.history
+    xs = table["step"] if by_step else history.epoch
+    xlabel = "iteration" if by_step else "epoch"
+    metrics = [m for m in ("loss", "accuracy") if m in table]
+
+    fig = Figure(figsize=(5.2 * len(metrics), 4.0), dpi=110, layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics):
+        for prefix, name in (("", "train"), ("val_", val_label)):
+            ys = table.get(prefix + metric)
+            if not ys:
+                continue
+            ax.plot(xs, ys, color=COLORS["val" if prefix else "train"], lw=2,
+                    marker="o" if len(xs) <= 30 else None, ms=3.5, label=name)
+            ax.annotate(f"{ys[-1]:.4f}", (xs[-1], ys[-1]), textcoords="offset points",
+                        xytext=(-4, 6 if prefix else -12), ha="right", fontsize=9,
+                        color=COLORS["val" if prefix else "train"])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(metric)
+        ax.set_title(metric.capitalize())
+        ax.grid(True, alpha=0.3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if metric == "accuracy":
+            low = min(min(table.get(k) or [1.0]) for k in ("accuracy", "val_accuracy"))
+            ax.set_ylim(max(0.0, low - 0.02), 1.0)
+        ax.legend(frameon=False, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    if path is not None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        with atomic_write(path) as f:
+            f.write(buffer.getvalue())
+    return fig
