@@ -6,6 +6,8 @@ received, e.g. ``lr must be a positive number; got -0.1.``
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 from typing import Any, Iterable
 
 
@@ -46,3 +48,22 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a real ``bool``; 0, 1, None and numpy bools are refused."""
+    if not isinstance(value, bool):
+        _fail(name, "a bool (True or False)", value, TypeError)
+    return value
+
+
+def check_path(name: str, value: Any) -> Path:
+    """Return ``value`` as a ``Path`` with ``~`` expanded; accept ``str`` and ``os.PathLike``."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        _fail(name, "a path (str or os.PathLike)", value, TypeError)
+    path = os.fspath(value)
+    if isinstance(path, bytes):
+        _fail(name, "a path (str or os.PathLike)", value, TypeError)
+    if path == "":
+        _fail(name, "a non-empty path", value)
+    return Path(path).expanduser()
