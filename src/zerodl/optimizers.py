@@ -16,11 +16,34 @@ OPTIMIZERS: Registry = Registry("optimizer")
 
 
 class Optimizer:
-    """Base class: keeps the learning rate and the step count."""
+    """Base class: keeps the learning rate, the step count ``t`` and the state buffers.
+
+    ``buffers`` maps a buffer name (``"m"``, ``"v"``, ``"velocity"``, ...) to a dict keyed
+    like the parameters; subclasses create their entries on first use.
+    """
 
     def __init__(self, lr: float) -> None:
         self.lr = check_number("lr", lr, low=0.0)
         self.t = 0
+        self.buffers: dict[str, dict[str, np.ndarray]] = {}
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume: ``{"config", "t", "buffers"}`` (copies).
+
+        ``config`` holds JSON-able hyper-parameters, ``buffers`` plain arrays, so the whole
+        state can be written without pickle.
+        """
+        return {"config": self.get_config(), "t": self.t,
+                "buffers": {name: {k: v.copy() for k, v in table.items()}
+                            for name, table in self.buffers.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned; resuming then continues bit for bit."""
+        for key, value in state["config"].items():
+            setattr(self, key, value)
+        self.t = int(state["t"])
+        self.buffers = {name: {k: np.array(v, copy=True) for k, v in table.items()}
+                        for name, table in state["buffers"].items()}
 
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.t += 1
