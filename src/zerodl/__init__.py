@@ -4,6 +4,7 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 ``gradient``), done right and tested.
 """
 from . import functions, initializers, layers, losses, optimizers
+from .datasets import MNISTUnavailable, load_mnist
 from .gradcheck import gradient_check, gradient_errors
 from .io import load
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
@@ -13,7 +14,7 @@ from .plotting import plot_history
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dense", "History", "Identity", "LeakyReLU", "ReLU", "Sequential", "Sigmoid", "Step",
+    "Dense", "History", "MNISTUnavailable", "Identity", "LeakyReLU", "ReLU", "Sequential", "Sigmoid", "Step",
     "Tanh", "functions", "gradient_check", "gradient_errors", "initializers", "layers",
-    "load", "losses", "mlp", "optimizers", "plot_history",
+    "load", "load_mnist", "losses", "mlp", "optimizers", "plot_history",
 ]
