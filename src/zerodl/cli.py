@@ -102,7 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_train(args) -> int:
     from .datasets import load_mnist
     from .model import mlp
-    from .optimizers import OPTIMIZERS
     from .plotting import plot_history
 
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
@@ -131,8 +130,8 @@ def cmd_train(args) -> int:
                         eval_every=eval_every, seed=args.seed)
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
-    print(f"test accuracy {result.get('accuracy', float('nan')):.4f}, test loss "
-          f"{result['loss']:.4f} after {total} iterations in {seconds:.1f} s")
+    scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))
+    print(f"{scores} after {total} iterations in {seconds:.1f} s")
     title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
              f"{optimizer}, batch {args.batch_size}")
     plot_history(history, args.plot, title=title)
