@@ -81,7 +81,7 @@ def test_course_cell_runs_unchanged_on_the_kit(tmp_path, mnist_dir):
     kit = tmp_path / "DNN_code"
     assert cli.main(["course-kit", str(kit)]) == 0
     env = dict(os.environ, KIT_DIR=str(kit), ZERODL_DATA_DIR=str(mnist_dir),
-               PYTHONPATH=str(SRC))
+               PYTHONPATH=str(SRC), OPENBLAS_NUM_THREADS="1")   # small matrices, shared cores
     done = subprocess.run([sys.executable, "-c", COURSE_CELL], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

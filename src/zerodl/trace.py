@@ -208,8 +208,9 @@ def run(args) -> int:
         if not 0 <= args.mnist < len(x_test):
             raise UsageError(f"--mnist must be an index in [0, {len(x_test)}); got {args.mnist}")
         x, d = x_test[args.mnist:args.mnist + 1], d_test[args.mnist:args.mnist + 1]
-        if model.output.name == "softmax" and model.n_out != 10:
-            raise UsageError(f"--mnist needs a model with 10 outputs; got {model.n_out}")
+        if (model.n_in, model.n_out) != (784, 10):
+            raise UsageError(f"--mnist needs a model with 784 inputs and 10 outputs; got "
+                             f"{model.n_in} inputs and {model.n_out} outputs")
     if x is None:
         if args.model or args.layers:
             raise UsageError("--x or --mnist is required with --model or --layers")
