@@ -113,5 +113,23 @@ def test_cli_trace_saved_model_and_errors(tmp_path, capsys):
     assert cli.main(["trace", "--model", str(path)]) == 2
     assert cli.main(["trace", "--model", str(path), "--x", "1,2"]) == 2
     assert cli.main(["trace", "--x", "1,a"]) == 2
+    assert cli.main(["trace", "--d", "0,1,0"]) == 2          # 3 labels for 2 outputs
+    assert cli.main(["trace", "--layers", "2-3-2", "--activation", "step", "--x", "1,2",
+                     "--d", "0,1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("zerodl") for line in err)
+    assert len(err) == 5 and all(line.startswith("zerodl") for line in err)
+
+
+def test_cli_trace_class_index_label_equals_one_hot(capsys):
+    assert cli.main(["trace", "--d", "1"]) == 0
+    by_index = capsys.readouterr().out
+    assert cli.main(["trace", "--d", "0,1"]) == 0
+    assert capsys.readouterr().out == by_index
+
+
+def test_course_cell_is_the_one_of_test_model():
+    from test_model import course_232 as model_232
+    ours, theirs = course_232(), model_232()
+    assert repr(ours) == repr(theirs)
+    for key in theirs.params:
+        np.testing.assert_array_equal(ours.params[key], theirs.params[key])

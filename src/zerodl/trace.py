@@ -22,7 +22,8 @@ from typing import Callable
 import numpy as np
 
 from ._checks import check_choice, check_int
-from .layers import Dense
+from .layers import ACTIVATIONS, Dense
+from .losses import OUTPUTS
 
 #: Label of each quantity, by language. ``{i}`` is the layer number.
 LABELS = {
@@ -162,8 +163,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--model", help="a model file written by model.save / zerodl train --save")
     source.add_argument("--layers", help="a new network with random weights, e.g. 2-3-2")
-    p.add_argument("--activation", default="relu", help="with --layers (default relu)")
-    p.add_argument("--output", default="softmax", help="with --layers (default softmax)")
+    p.add_argument("--activation", default="relu", choices=ACTIVATIONS.names(),
+                   help="with --layers (default relu)")
+    p.add_argument("--output", default="softmax", choices=OUTPUTS.names(),
+                   help="with --layers (default softmax)")
     p.add_argument("--init", default="xavier", help="with --layers (default xavier)")
     p.add_argument("--seed", type=int, default=0, help="with --layers (default 0)")
     data = p.add_mutually_exclusive_group()
@@ -215,5 +218,14 @@ def run(args) -> int:
         if args.model or args.layers:
             raise UsageError("--x or --mnist is required with --model or --layers")
         x, d = np.array([[1.0, 5.0]]), (np.array([[0.0, 1.0]]) if d is None else d)
+    if d is not None and args.mnist is None:
+        if model.output.name == "softmax" and d.shape == (len(x), 1) and model.n_out > 1:
+            d = d[:, 0].astype(np.intp)       # one number per row: class indices
+        elif d.shape != (len(x), model.n_out):
+            raise UsageError(f"--d must have {len(x)} row(s) of {model.n_out} values (one per "
+                             f"output); got shape {d.shape}")
+    if d is not None and any(type(layer).__name__ == "Step" for layer in model.layers):
+        raise UsageError("the step activation has no gradient to trace; omit --d to trace "
+                         "the forward pass only")
     trace(model, x, d, lang=args.lang, precision=args.precision)
     return 0
