@@ -669,8 +669,9 @@ for name in names:
     opt = OPTIMIZERS.get(name)(lr=LR[name]) if name in LR else OPTIMIZERS.get(name)()
     m = zerodl.mlp([2, 10, 1], output="identity", init="he", seed=0)
     h = m.fit(x, d, steps=STEPS, batch_size=10, optimizer=opt, eval_every=10, verbose=0)
-    plt.plot(h.steps["step"], h.steps["loss"], label=repr(opt))
-    print(f"{opt!r:<40} final loss {h.steps['loss'][-1]:.5f}")
+    label = f"{type(opt).__name__} (lr={opt.lr:g})"
+    plt.plot(h.steps["step"], h.steps["loss"], label=label)
+    print(f"{label:<24} final loss {h.steps['loss'][-1]:.5f}")
 plt.yscale("log"); plt.xlabel("step"); plt.ylabel("loss"); plt.legend(); plt.show()
 """),
 ]
