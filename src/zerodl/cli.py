@@ -11,6 +11,7 @@ from .initializers import INITIALIZERS
 from .layers import ACTIVATIONS
 from .losses import OUTPUTS
 from .optimizers import OPTIMIZERS
+from . import coursekit, trace
 
 
 class UsageError(Exception):
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", default="softmax", choices=OUTPUTS.names())
     check.add_argument("--samples", type=_positive(int), default=4)
     check.add_argument("--seed", type=int, default=0)
+    trace.add_parser(sub)
+    coursekit.add_parser(sub)
     return parser
 
 
@@ -183,6 +186,7 @@ def cmd_gradcheck(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck}
+COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run})
 
 
 def main(argv=None) -> int:

@@ -268,6 +268,11 @@ class Sequential:
         for t in text:
             print_fn(t)
 
+    def trace(self, x, d=None, lang: str = "ja", print_fn=print, **options) -> dict:
+        """Print every intermediate value of a pass, in the course's order (see ``zerodl.trace``)."""
+        from .trace import trace
+        return trace(self, x, d, lang=lang, print_fn=print_fn, **options)
+
     def get_config(self) -> dict:
         return {"layers": [layer.get_config() for layer in self.layers],
                 "output": self.output.name, "dtype": self.dtype.name}
