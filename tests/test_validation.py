@@ -99,7 +99,7 @@ CASES = [
     ("a NaN learning rate", lambda: SGD(lr=float("nan")),
      ValueError, r"lr must be a finite number"),
     ("validation_data not a pair", lambda: net().fit(X, LABELS, validation_data=X, verbose=0),
-     ValueError, r"validation_data must be a pair \(x_val, d_val\); got ndarray of length 6"),
+     ValueError, r"validation_data must be a pair \(x_val, d_val\); got a ndarray"),
     ("validation features wrong", lambda: net().fit(X, LABELS, verbose=0,
                                                     validation_data=(X[:, :3], LABELS)),
      ValueError, r"validation_data\[0\] must have 4 features per sample .* got 3"),

@@ -22,6 +22,7 @@ from .losses import Output, get_output
 from .optimizers import get_optimizer
 from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_path,
                       check_seed)
+from .checkpoint import load_checkpoint, save_checkpoint as write_checkpoint
 from .errors import TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
@@ -75,9 +76,14 @@ class _StopOnSigint:
         self.requested = True
         signal.signal(signal.SIGINT, self._previous)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> bool:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+        if exc_type is KeyboardInterrupt and not self.requested:
+            # Raised inside a step (outside the main thread, or by other code): stop there.
+            self.requested = True
+            return True
+        return False            # a second Ctrl-C, or any other error, goes on up
 
 
 class Sequential:
@@ -255,9 +261,8 @@ class Sequential:
         verbose = check_int("verbose", verbose, minimum=0)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(f"validation_data must be a pair (x_val, d_val); got "
-                                 f"{type(validation_data).__name__} of length "
-                                 f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'}.")
+                raise ValueError(f"validation_data must be a pair (x_val, d_val); got a "
+                                 f"{type(validation_data).__name__}.")
             x_val, d_val = validation_data
             x_val = self._inputs(x_val, "validation_data[0]")
             d_val = self._labels(d_val, len(x_val), "validation_data[1]")
@@ -284,7 +289,6 @@ class Sequential:
         epoch_rng = rng.bit_generator.state     # the generator before this epoch's order
         resumed_batches = 0
         if resume is not None:
-            from .checkpoint import load_checkpoint
             progress = load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
                                        batch_size=batch)
             step, epoch = progress["step"], progress["epoch"]
@@ -296,15 +300,13 @@ class Sequential:
         def save_checkpoint() -> None:
             if checkpoint is None:
                 return
-            from .checkpoint import save_checkpoint as save
-            mid_epoch = done > 0
             # Mid-epoch, the generator goes back to before this epoch's order, drawn again.
-            rng_state = epoch_rng if mid_epoch else rng.bit_generator.state
-            save(checkpoint, self, optimizer, rng_state, history,
-                 {"epoch": epoch, "step": step, "batches": done,
-                  "loss_sum": loss_sum if mid_epoch else 0.0, "correct": correct if mid_epoch else 0,
-                  "seen": seen if mid_epoch else 0, "n_samples": n, "batch_size": batch},
-                 schedule=None)      # issue 3: pass fit's learning-rate schedule here
+            rng_state = epoch_rng if done else rng.bit_generator.state
+            write_checkpoint(checkpoint, self, optimizer, rng_state, history,
+                             {"epoch": epoch, "step": step, "batches": done, "loss_sum": loss_sum,
+                              "correct": correct, "seen": seen, "n_samples": n,
+                              "batch_size": batch},
+                             schedule=None)      # issue 3: pass fit's learning-rate schedule here
 
         bar = tqdm(total=total, initial=min(step, total), disable=verbose != 1, unit="step",
                    mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
@@ -315,71 +317,65 @@ class Sequential:
                 values.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
             return values
 
-        def diverged(loss: float, rolled_back: bool) -> TrainingDiverged:
+        def diverged(loss: float, at_step: int, rolled_back: bool) -> TrainingDiverged:
             lr = getattr(optimizer, "lr", None)
             what = (f"the loss became {loss}" if not math.isfinite(loss)
                     else "an update made the weights NaN or infinite")
             kept = (f"the weights went back to those of the start of epoch {epoch}"
                     if rolled_back else "the model keeps the weights from before this step")
             return TrainingDiverged(
-                f"training diverged at epoch {epoch}, step {step + 1}: {what}; {kept}. Try a "
+                f"training diverged at epoch {epoch}, step {at_step}: {what}; {kept}. Try a "
                 f"smaller learning rate{f' (lr is {lr})' if lr is not None else ''}.",
-                epoch=epoch, step=step + 1, loss=loss, history=history)
+                epoch=epoch, step=at_step, loss=loss, history=history)
 
         stop = _StopOnSigint()
-        with bar, stop:
-            try:
-                while step < total and not stop.requested:
-                    epoch += 1
-                    epoch_rng = rng.bit_generator.state
-                    start_params = {key: p.copy() for key, p in self.params.items()}
-                    order = rng.permutation(n)
-                    if not resumed_batches:
-                        loss_sum, correct, seen = 0.0, 0, 0
-                    done, resumed_batches = resumed_batches, 0
-                    for start in range(done * batch, n, batch):
-                        if step == total or stop.requested:
-                            break
-                        idx = order[start:start + batch]
-                        xb, db = x[idx], d[idx]          # the one copy per batch: a gather
-                        loss, y = self._train_step(xb, db, optimizer)
-                        if not math.isfinite(loss):
-                            raise diverged(loss, self._restore_if_not_finite(start_params))
-                        loss_sum += loss * len(idx)
-                        seen += len(idx)
-                        if self.output.has_accuracy:
-                            correct += self.output.correct(y, db)
-                        step += 1
-                        done += 1
-                        bar.update(1)
-                        if eval_every is not None and step % eval_every == 0:
-                            history._append(history.steps, {"step": step, **measure()})
-                    if self._restore_if_not_finite(start_params):
-                        step -= 1       # the message names the last step taken
-                        raise diverged(loss, True)
-                    if stop.requested and done < steps_per_epoch and step < total:
-                        break                           # mid-epoch: not a finished epoch
-                    record = {"loss": loss_sum / seen}
+        with bar, stop:     # stop: Ctrl-C ends the loop between batches
+            while step < total and not stop.requested:
+                epoch += 1
+                epoch_rng = rng.bit_generator.state
+                start_params = {key: p.copy() for key, p in self.params.items()}
+                order = rng.permutation(n)
+                if not resumed_batches:
+                    loss_sum, correct, seen = 0.0, 0, 0
+                done, resumed_batches = resumed_batches, 0
+                for start in range(done * batch, n, batch):
+                    if step == total or stop.requested:
+                        break
+                    idx = order[start:start + batch]
+                    xb, db = x[idx], d[idx]          # the one copy per batch: a gather
+                    loss, y = self._train_step(xb, db, optimizer)
+                    if not math.isfinite(loss):
+                        raise diverged(loss, step + 1, self._restore_if_not_finite(start_params))
+                    loss_sum += loss * len(idx)
+                    seen += len(idx)
                     if self.output.has_accuracy:
-                        record["accuracy"] = correct / seen
-                    if validation_data is not None:
-                        record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
-                    history.epoch.append(epoch)
-                    history._append(history.history, record)
-                    done = 0
-                    save_checkpoint()
-                    text = " ".join(f"{k}={v:.4f}" for k, v in record.items())
-                    bar.set_postfix_str(text, refresh=False)
-                    if verbose == 2:
-                        print(f"epoch {epoch}: {text}", file=sys.stderr)
-            except KeyboardInterrupt:
-                if stop.requested:
-                    raise                               # a second Ctrl-C: abort at once
-                stop.requested = True
-            if stop.requested:
-                history.interrupted = True
-                if done:
-                    save_checkpoint()
+                        correct += self.output.correct(y, db)
+                    step += 1
+                    done += 1
+                    bar.update(1)
+                    if eval_every is not None and step % eval_every == 0:
+                        history._append(history.steps, {"step": step, **measure()})
+                if self._restore_if_not_finite(start_params):
+                    raise diverged(loss, step, True)
+                if stop.requested and done < steps_per_epoch and step < total:
+                    break                           # mid-epoch: not a finished epoch
+                record = {"loss": loss_sum / seen}
+                if self.output.has_accuracy:
+                    record["accuracy"] = correct / seen
+                if validation_data is not None:
+                    record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+                history.epoch.append(epoch)
+                history._append(history.history, record)
+                done = 0
+                save_checkpoint()
+                text = " ".join(f"{k}={v:.4f}" for k, v in record.items())
+                bar.set_postfix_str(text, refresh=False)
+                if verbose == 2:
+                    print(f"epoch {epoch}: {text}", file=sys.stderr)
+        if stop.requested:
+            history.interrupted = True
+            if done:                                    # mid-epoch: save where it stands
+                save_checkpoint()
         if history.interrupted and verbose:
             print(f"fit: interrupted after step {step} (epoch {epoch}); the model keeps the "
                   f"weights of that step and the History what was recorded"
