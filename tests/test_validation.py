@@ -36,12 +36,12 @@ CASES = [
     ("x empty", lambda: net().predict(np.zeros((0, 4))),
      ValueError, r"x must hold at least one sample; got an array of shape \(0, 4\)"),
     ("x a scalar", lambda: net().predict(3.0),
-     ValueError, r"x must be an array with at least 1 dimension"),
+     ValueError, r"x must be an array with at least 1 dimension\(s\); got the single number 3.0"),
     ("x complex", lambda: net().predict(np.ones((1, 4), dtype=complex)),
      TypeError, r"x must hold numbers .* complex128"),
     ("x with NaN", lambda: net().predict(with_nan(X, (3, 2))),
      ValueError, r"x must hold only finite numbers .* got np.float32\(nan\) at index \(3, 2\) "
-                 r"\(1 such values in all\)"),
+                 r"\(1 such value in all\)"),
     ("x with inf", lambda: net().evaluate(with_nan(X, (1, 0), np.inf), LABELS),
      ValueError, r"x must hold only finite .* inf.* at index \(1, 0\)"),
     # -- d ------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ CASES = [
     ("a NaN learning rate", lambda: SGD(lr=float("nan")),
      ValueError, r"lr must be a finite number"),
     ("validation_data not a pair", lambda: net().fit(X, LABELS, validation_data=X, verbose=0),
-     ValueError, r"validation_data must be a pair \(x_val, d_val\); got a ndarray"),
+     ValueError, r"validation_data must be a pair \(x_val, d_val\); got a value of type ndarray"),
     ("validation features wrong", lambda: net().fit(X, LABELS, verbose=0,
                                                     validation_data=(X[:, :3], LABELS)),
      ValueError, r"validation_data\[0\] must have 4 features per sample .* got 3"),

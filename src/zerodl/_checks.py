@@ -102,7 +102,8 @@ def _first_bad(a, bad) -> str:
     """``"nan at index (3, 7)"``: the first offending value and where it is."""
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
     where = index[0] if len(index) == 1 else index
-    return f"{a[index]!r} at index {where} ({int(np.count_nonzero(bad))} such values in all)"
+    count = int(np.count_nonzero(bad))
+    return f"{a[index]!r} at index {where} ({count} such value{'s' if count > 1 else ''} in all)"
 
 
 def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True):
@@ -114,15 +115,17 @@ def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True
     """
     try:
         a = np.asarray(value)
-    except (ValueError, TypeError) as exc:      # ragged nested lists
+    except (ValueError, TypeError):      # ragged nested lists
         raise ValueError(f"{name} must be a rectangular array of numbers; got a "
-                         f"{type(value).__name__} NumPy cannot convert ({exc}).") from None
+                         f"{type(value).__name__} that NumPy cannot turn into one array (rows "
+                         f"of different lengths?).") from None
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers (bool, int or float); got "
                         f"{_describe_array(a)}.")
     if a.ndim < min_ndim:
-        _fail(name, f"an array with at least {min_ndim} dimension(s)", a if a.size < 5 else
-              _describe_array(a))
+        got = f"the single number {a.item()!r}" if a.ndim == 0 else _describe_array(a)
+        raise ValueError(f"{name} must be an array with at least {min_ndim} dimension(s); got "
+                         f"{got}.")
     if a.size == 0:
         raise ValueError(f"{name} must hold at least one sample; got {_describe_array(a)}.")
     # min and max propagate NaN and reach infinities: two passes, no temporary array.
@@ -145,8 +148,8 @@ def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
     """
     d = check_array(name, d)
     if d.ndim > 2:
-        _fail(name, f"labels of shape ({n_samples},) or ({n_samples}, {n_out})",
-              _describe_array(d))
+        raise ValueError(f"{name} must be labels of shape ({n_samples},) or ({n_samples}, "
+                         f"{n_out}); got {_describe_array(d)}.")
     if len(d) != n_samples:
         raise ValueError(f"{name} must have one label per sample of x; got {len(d)} labels for "
                          f"{n_samples} samples.")
@@ -162,8 +165,8 @@ def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
         return d
     if d.ndim == 1 and n_out != 1:
         hint = " (class indices work only with the softmax output)" if kind != "classes" else ""
-        _fail(name, f"targets of shape ({n_samples}, {n_out}), one column per output{hint}",
-              _describe_array(d))
+        raise ValueError(f"{name} must be targets of shape ({n_samples}, {n_out}), one column per "
+                         f"output{hint}; got {_describe_array(d)}.")
     if d.ndim == 2 and d.shape[1] != n_out:
         hint = ("; class indices go in a 1-D array of shape (N,)"
                 if kind == "classes" and d.shape[1] == 1 else "")

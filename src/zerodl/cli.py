@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -121,6 +122,8 @@ def cmd_train(args) -> int:
                          f"{'-'.join(map(str, args.layers))}")
     if args.activation == "step" and len(args.layers) > 2:
         raise UsageError("--activation step has no gradient to train with; choose another")
+    if args.resume and not os.path.isfile(args.resume):     # before minutes of data loading
+        raise UsageError(f"--resume: checkpoint not found: {args.resume}")
     model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
                 seed=args.seed)
     optimizer = OPTIMIZERS.get(args.optimizer)(lr=args.lr)

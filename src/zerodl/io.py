@@ -120,11 +120,15 @@ def load(path: str | os.PathLike):
             raise ValueError(f"dtype {dtype} is not a float type")
         if not isinstance(config["layers"], list):
             raise TypeError("layers is not a list")
-        # Compare shapes before building: a damaged size must not allocate a huge matrix.
-        for key, shape in _dense_shapes(config["layers"]).items():
-            if key in arrays and arrays[key].shape != shape:
-                raise ValueError(f"array {key} has shape {arrays[key].shape}; the architecture "
-                                 f"needs {shape}")
+        shapes = _dense_shapes(config["layers"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad(path, f"its architecture is invalid ({type(exc).__name__}: {exc})") from None
+    # Compare shapes before building: a damaged size must not allocate a huge matrix.
+    for key, shape in shapes.items():
+        if key in arrays and arrays[key].shape != shape:
+            raise _bad(path, f"array {key} has shape {arrays[key].shape}; the architecture "
+                             f"needs {shape}")
+    try:
         layers = [layer_from_config(c, dtype) for c in config["layers"]]
         model = Sequential(layers, output=config["output"])
     except (KeyError, TypeError, ValueError, MemoryError) as exc:

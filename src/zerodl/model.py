@@ -261,8 +261,8 @@ class Sequential:
         verbose = check_int("verbose", verbose, minimum=0)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(f"validation_data must be a pair (x_val, d_val); got a "
-                                 f"{type(validation_data).__name__}.")
+                raise ValueError(f"validation_data must be a pair (x_val, d_val); got a value "
+                                 f"of type {type(validation_data).__name__}.")
             x_val, d_val = validation_data
             x_val = self._inputs(x_val, "validation_data[0]")
             d_val = self._labels(d_val, len(x_val), "validation_data[1]")
