@@ -61,11 +61,11 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_identical(mnist_dir, tmp_
     proc = subprocess.Popen(zerodl_cmd(*args), env=ENV, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     wait_for(checkpoint, proc)                              # end of epoch 1
-    first = checkpoint.stat().st_mtime_ns
-    while checkpoint.stat().st_mtime_ns == first:           # end of epoch 2 (atomic replace)
-        assert proc.poll() is None, proc.communicate()
+    first, seen_at = checkpoint.stat().st_ino, time.monotonic()
+    while checkpoint.stat().st_ino == first:                # end of epoch 2: a new file
+        assert proc.poll() is None, proc.communicate()      # replaced the old one
         time.sleep(0.005)
-    epoch_seconds = (checkpoint.stat().st_mtime_ns - first) / 1e9
+    epoch_seconds = time.monotonic() - seen_at
     delay = random.Random().uniform(0.0, epoch_seconds)     # somewhere in epoch 3
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)

@@ -8,6 +8,7 @@ One training step, top to bottom: ``fit`` draws a mini-batch -> ``_train_step`` 
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 import threading
@@ -214,7 +215,8 @@ class Sequential:
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
             steps: int | None = None, eval_every: int | None = None,
-            checkpoint=None, resume=None) -> History:
+            checkpoint: str | os.PathLike | None = None,
+            resume: str | os.PathLike | None = None) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
 
         Each epoch visits the samples in a new random order, without replacement, in batches
