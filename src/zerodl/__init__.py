@@ -5,6 +5,7 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 """
 from . import functions, initializers, layers, losses, optimizers
 from .datasets import MNISTUnavailable, load_mnist
+from .errors import TrainingDiverged
 from .gradcheck import gradient_check, gradient_errors
 from .io import load
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
@@ -14,7 +15,8 @@ from .plotting import plot_history
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dense", "History", "MNISTUnavailable", "Identity", "LeakyReLU", "ReLU", "Sequential", "Sigmoid", "Step",
-    "Tanh", "functions", "gradient_check", "gradient_errors", "initializers", "layers",
-    "load", "load_mnist", "losses", "mlp", "optimizers", "plot_history",
+    "Dense", "History", "Identity", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
+    "Sigmoid", "Step", "Tanh", "TrainingDiverged", "functions", "gradient_check",
+    "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "mlp",
+    "optimizers", "plot_history",
 ]

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
+
 
 def _fail(name: str, rule: str, value: Any, exc: type[Exception] = ValueError):
     raise exc(f"{name} must be {rule}; got {value!r}.")
@@ -67,3 +69,121 @@ def check_path(name: str, value: Any) -> Path:
     if path == "":
         _fail(name, "a non-empty path", value)
     return Path(path).expanduser()
+
+
+def check_seed(name: str, value: Any) -> Any:
+    """Return ``value`` if it is ``None``, an integer >= 0 or a ``np.random.Generator``."""
+    rule = "None, an integer >= 0 or a numpy Generator"
+    if value is None or isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(name, rule, value, TypeError)
+    if value < 0:
+        _fail(name, rule, value)
+    return int(value)
+
+
+def check_float_dtype(name: str, value: Any):
+    """Return ``np.dtype(value)`` if it is a floating type (float16, float32, float64)."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        _fail(name, "a floating type such as np.float32", value, TypeError)
+    if dtype.kind != "f":
+        _fail(name, "a floating type such as np.float32", dtype)
+    return dtype
+
+
+def _describe_array(a) -> str:
+    return f"an array of shape {a.shape} and dtype {a.dtype}"
+
+
+def _first_bad(a, bad) -> str:
+    """``"nan at index (3, 7)"``: the first offending value and where it is."""
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
+    where = index[0] if len(index) == 1 else index
+    count = int(np.count_nonzero(bad))
+    return f"{a[index]!r} at index {where} ({count} such value{'s' if count > 1 else ''} in all)"
+
+
+def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True):
+    """Return ``value`` as a numeric ``ndarray`` with at least one element.
+
+    Refused: nested lists of unequal lengths, anything that is not bool, int or float
+    (strings, None, objects, complex), fewer than ``min_ndim`` dimensions, zero samples, and
+    (with ``finite``) NaN or infinite values, reported with the first one's index.
+    """
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError):      # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers; got a "
+                         f"{type(value).__name__} that NumPy cannot turn into one array (rows "
+                         f"of different lengths?).") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers (bool, int or float); got "
+                        f"{_describe_array(a)}.")
+    if a.ndim < min_ndim:
+        got = f"the single number {a.item()!r}" if a.ndim == 0 else _describe_array(a)
+        raise ValueError(f"{name} must be an array with at least {min_ndim} dimension(s); got "
+                         f"{got}.")
+    if a.size == 0:
+        raise ValueError(f"{name} must hold at least one sample; got {_describe_array(a)}.")
+    # min and max propagate NaN and reach infinities: two passes, no temporary array.
+    if finite and a.dtype.kind == "f" and not (np.isfinite(a.min()) and np.isfinite(a.max())):
+        raise ValueError(f"{name} must hold only finite numbers (no NaN or inf); got "
+                         f"{_first_bad(a, ~np.isfinite(a))}.")
+    return a
+
+
+def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
+    """Return labels ``d`` as an array after checking them against the network's output.
+
+    ``kind`` is the output's rule (``Output.label_kind``):
+      - ``"classes"`` (softmax): class indices 0..n_out-1 of shape (N,), or rows of shape
+        (N, n_out) that are one-hot or probabilities (non-negative, summing to 1);
+      - ``"binary"`` (sigmoid): targets in [0, 1] of shape (N, n_out), or (N,) for one output;
+      - ``"targets"`` (identity): any finite numbers of shape (N, n_out), or (N,) for one
+        output.
+    ``n_samples`` is the number of rows of ``x``: there must be one label per sample.
+    """
+    d = check_array(name, d)
+    if d.ndim > 2:
+        raise ValueError(f"{name} must be labels of shape ({n_samples},) or ({n_samples}, "
+                         f"{n_out}); got {_describe_array(d)}.")
+    if len(d) != n_samples:
+        raise ValueError(f"{name} must have one label per sample of x; got {len(d)} labels for "
+                         f"{n_samples} samples.")
+    if kind == "classes" and d.ndim == 1:
+        whole = d if d.dtype.kind in "biu" else np.floor(d) == d
+        if whole is not d and not whole.all():
+            raise ValueError(f"{name} (class indices) must be whole numbers; got "
+                             f"{_first_bad(d, ~whole)}.")
+        low, high = d.min(), d.max()
+        if low < 0 or high >= n_out:
+            raise ValueError(f"{name} (class indices) must be in 0..{n_out - 1}, one per output "
+                             f"of the network; got {_first_bad(d, (d < 0) | (d >= n_out))}.")
+        return d
+    if d.ndim == 1 and n_out != 1:
+        hint = " (class indices work only with the softmax output)" if kind != "classes" else ""
+        raise ValueError(f"{name} must be targets of shape ({n_samples}, {n_out}), one column per "
+                         f"output{hint}; got {_describe_array(d)}.")
+    if d.ndim == 2 and d.shape[1] != n_out:
+        hint = ("; class indices go in a 1-D array of shape (N,)"
+                if kind == "classes" and d.shape[1] == 1 else "")
+        raise ValueError(f"{name} must have {n_out} columns, one per output of the network; got "
+                         f"shape {d.shape}{hint}.")
+    if kind == "classes":
+        if d.min() < 0:
+            raise ValueError(f"{name} (one-hot) must hold non-negative values; got "
+                             f"{_first_bad(d, d < 0)}.")
+        sums = d.sum(axis=1, dtype=np.float64)
+        off = np.abs(sums - 1) > 1e-3
+        if off.any():
+            row = int(np.argmax(off))
+            raise ValueError(f"{name} (one-hot) must have rows summing to 1; got row {row} "
+                             f"summing to {sums[row]:g} ({int(off.sum())} such rows in all).")
+    elif kind == "binary":
+        if d.min() < 0 or d.max() > 1:
+            raise ValueError(f"{name} (sigmoid targets) must be in [0, 1]; got "
+                             f"{_first_bad(d, (d < 0) | (d > 1))}.")
+    return d

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import numpy as np
 
+from .datasets import MNISTUnavailable
 from .initializers import INITIALIZERS
 from .layers import ACTIVATIONS
 from .losses import OUTPUTS
@@ -86,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
     train.add_argument("--data-dir", help="folder with the MNIST files")
     train.add_argument("--quiet", action="store_true", help="print only the final result")
+    train.add_argument("--checkpoint", metavar="FILE",
+                       help="write the training state to FILE at every epoch end and on Ctrl-C")
+    train.add_argument("--resume", metavar="FILE",
+                       help="continue the run saved in FILE (give the same options as the first "
+                            "time); checkpoints keep going to FILE unless --checkpoint says "
+                            "otherwise")
 
     evaluate = sub.add_parser("evaluate", help="test accuracy and loss of a saved model on MNIST")
     evaluate.add_argument("model", help="a file written by zerodl train --save or model.save")
@@ -111,12 +119,17 @@ def cmd_train(args) -> int:
     if args.layers[0] != 784:
         raise UsageError(f"--layers must start with 784, the number of MNIST pixels; got "
                          f"{'-'.join(map(str, args.layers))}")
+    if args.layers[-1] != 10:
+        raise UsageError(f"--layers must end with 10 outputs for MNIST's 10 digits; got "
+                         f"{'-'.join(map(str, args.layers))}")
+    if args.activation == "step" and len(args.layers) > 2:
+        raise UsageError("--activation step has no gradient to train with; choose another")
+    if args.resume and not os.path.isfile(args.resume):     # before minutes of data loading
+        raise UsageError(f"--resume: checkpoint not found: {args.resume}")
     model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
                 seed=args.seed)
     optimizer = OPTIMIZERS.get(args.optimizer)(lr=args.lr)
     one_hot = args.output != "softmax"
-    if one_hot and args.layers[-1] != 10:
-        raise UsageError(f"--layers must end with 10 outputs for MNIST; got {args.layers[-1]}")
     (x_train, d_train), (x_test, d_test) = load_mnist(one_hot_label=one_hot, data_dir=args.data_dir)
     n = len(x_train)
     per_epoch = -(-n // args.batch_size)
@@ -130,18 +143,27 @@ def cmd_train(args) -> int:
     history = model.fit(x_train, d_train, epochs=args.epochs or 1, steps=None if args.epochs else total,
                         batch_size=args.batch_size, optimizer=optimizer,
                         validation_data=(x_test, d_test), verbose=0 if args.quiet else 1,
-                        eval_every=eval_every, seed=args.seed)
+                        eval_every=eval_every, seed=args.seed,
+                        checkpoint=args.checkpoint or args.resume, resume=args.resume)
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
     scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))
-    print(f"{scores} after {total} iterations in {seconds:.1f} s")
+    print(f"{scores} after {'an interrupted run of ' if history.interrupted else ''}"
+          f"{total} iterations in {seconds:.1f} s")
     title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
              f"{optimizer}, batch {args.batch_size}")
-    plot_history(history, args.plot, title=title)
-    say(f"curves written to {args.plot}")
+    if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
+        plot_history(history, args.plot, title=title)
+        say(f"curves written to {args.plot}")
     if args.save:
         model.save(args.save)
         say(f"model saved to {args.save}")
+    if history.interrupted:
+        # fit stopped after a whole batch and kept everything: report it as an interruption.
+        print("zerodl: interrupted; the curves" + (", the model" if args.save else "")
+              + (" and the checkpoint" if args.checkpoint or args.resume else "")
+              + " hold the training done so far", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -198,6 +220,16 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("zerodl: interrupted", file=sys.stderr)
         return 130
+    except MNISTUnavailable as exc:     # its message lists every source tried, one per line
+        if debug:
+            raise
+        print(f"zerodl: error: {exc}", file=sys.stderr)
+        return 2
+    except ArithmeticError as exc:      # zerodl.TrainingDiverged: not a usage error
+        if debug:
+            raise
+        print(f"zerodl: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     except (UsageError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
         if debug:
             raise

@@ -1,17 +1,19 @@
 """Model files: parameter arrays in a ``.npz`` with the architecture as JSON beside them.
 
 Nothing is pickled: files are read with ``allow_pickle=False`` and every array is checked
-against the architecture before a model is built from it.
+against the architecture before a model is built from it. ``read_npz`` and ``read_header``
+are shared with the training checkpoints (``checkpoint.py``): any damage to a file, whatever
+the byte that broke, comes out as one ``ValueError`` naming the file.
 """
 from __future__ import annotations
 
 import json
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_path
 from ._fileio import atomic_write
 from .layers import layer_from_config
 
@@ -28,47 +30,108 @@ def save_model(model, path: str | os.PathLike) -> None:
         np.savez(f, **{CONFIG_KEY: np.array(json.dumps(config))}, **arrays)
 
 
-def _bad(path, why: str) -> ValueError:
-    return ValueError(f"{path} is not a valid zerodl model file: {why}.")
+def _bad(path, why: str, what: str = "zerodl model file") -> ValueError:
+    return ValueError(f"{path} is not a valid {what}: {why}.")
+
+
+def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path``, read without pickle.
+
+    Raises ``FileNotFoundError`` when there is no such file and ``ValueError`` naming the file
+    (``what`` says what it should have been) for anything that is not a readable archive of
+    plain arrays: garbage, truncation, a damaged entry, object arrays.
+    """
+    path = check_path("path", path)
+    if not path.is_file():
+        why = " (it is a folder)" if path.is_dir() else ""
+        raise FileNotFoundError(f"{what.removeprefix('zerodl ')} not found: {path}{why}")
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise TypeError("it is a single .npy array, not an .npz archive")
+        with data:
+            arrays = {key: data[key] for key in data.files}
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise _bad(path, f"its contents are damaged ({exc})", what) from None
+        raise _bad(path, f"it holds arrays that need pickle ({exc})", what) from None
+    except Exception as exc:
+        # zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error, MemoryError for an
+        # absurd size in a damaged header, ...: the archive cannot be trusted.
+        raise _bad(path, f"it is not a readable .npz archive ({type(exc).__name__}: {exc})",
+                   what) from None
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):     # a member that is not a .npy file
+            raise _bad(path, f"its entry {key!r} is not an array", what)
+    return arrays
+
+
+def read_header(path, arrays: dict[str, np.ndarray], key: str, fmt: str, version: int,
+                what: str) -> dict:
+    """Pop the JSON header ``key`` from ``arrays`` and check its format and version."""
+    if key not in arrays:
+        raise _bad(path, f"it has no {key!r} entry", what)
+    raw = arrays.pop(key)
+    if raw.dtype.kind != "U" or raw.shape != ():
+        raise _bad(path, f"its {key!r} entry is not a text string", what)
+    try:
+        header = json.loads(str(raw))
+    except (ValueError, RecursionError) as exc:
+        raise _bad(path, f"its {key!r} entry is not valid JSON ({exc})", what) from None
+    if not isinstance(header, dict) or header.get("format") != fmt:
+        raise _bad(path, f"its format is not {fmt!r}", what)
+    if header.get("version") != version:
+        raise _bad(path, f"format version {header.get('version')!r} is not supported "
+                         f"(this zerodl reads version {version})", what)
+    return header
+
+
+def _dense_shapes(layers: list) -> dict[str, tuple]:
+    """The parameter shapes a layer list asks for, read before any array is allocated."""
+    shapes, i = {}, 0
+    for c in layers:
+        if isinstance(c, dict) and c.get("type") == "Dense":
+            i += 1
+            n_in, n_out = c.get("n_in"), c.get("n_out")
+            if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                       for v in (n_in, n_out)):
+                raise ValueError(f"Dense layer {i} must have integer sizes n_in, n_out >= 1; "
+                                 f"got {n_in!r}, {n_out!r}")
+            shapes[f"W{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
+    return shapes
 
 
 def load(path: str | os.PathLike):
-    """Read a model written by ``model.save``; raise ``ValueError`` for anything else."""
+    """Read a model written by ``model.save``; raise ``ValueError`` for anything else.
+
+    A missing file is ``FileNotFoundError``; any other problem (not an archive, damaged,
+    object arrays, unknown format version, arrays whose names, shapes or dtypes do not fit
+    the architecture, NaN or infinite weights) is a ``ValueError`` naming the file.
+    """
     from .model import Sequential
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except ValueError as exc:   # object arrays would need pickle
-        raise _bad(path, f"it holds arrays that need pickle ({exc})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise _bad(path, f"it is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
-    except Exception as exc:   # zlib and struct errors from a damaged archive
-        raise _bad(path, f"its contents are damaged ({type(exc).__name__}: {exc})") from None
-    if not isinstance(arrays, dict) or CONFIG_KEY not in arrays:
-        raise _bad(path, f"it has no {CONFIG_KEY!r} entry")
-    raw = arrays.pop(CONFIG_KEY)
-    if raw.dtype.kind != "U" or raw.shape != ():
-        raise _bad(path, "its architecture entry is not a text string")
-    try:
-        config = json.loads(str(raw))
-    except json.JSONDecodeError as exc:
-        raise _bad(path, f"its architecture is not valid JSON ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise _bad(path, f"its format is not {FORMAT!r}")
-    if config.get("version") != VERSION:
-        raise _bad(path, f"format version {config.get('version')!r} is not supported "
-                         f"(this zerodl reads version {VERSION})")
+    what = "zerodl model file"
+    path = check_path("path", path)
+    arrays = read_npz(path, what)
+    config = read_header(path, arrays, CONFIG_KEY, FORMAT, VERSION, what)
     try:
         dtype = np.dtype(config["dtype"])
         if dtype.kind != "f":
             raise ValueError(f"dtype {dtype} is not a float type")
+        if not isinstance(config["layers"], list):
+            raise TypeError("layers is not a list")
+        shapes = _dense_shapes(config["layers"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad(path, f"its architecture is invalid ({type(exc).__name__}: {exc})") from None
+    # Compare shapes before building: a damaged size must not allocate a huge matrix.
+    for key, shape in shapes.items():
+        if key in arrays and arrays[key].shape != shape:
+            raise _bad(path, f"array {key} has shape {arrays[key].shape}; the architecture "
+                             f"needs {shape}")
+    try:
         layers = [layer_from_config(c, dtype) for c in config["layers"]]
         model = Sequential(layers, output=config["output"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, MemoryError) as exc:
         raise _bad(path, f"its architecture is invalid ({type(exc).__name__}: {exc})") from None
     if set(arrays) != set(model.params):
         raise _bad(path, f"it holds arrays {sorted(arrays)} but the architecture needs "

@@ -22,6 +22,8 @@ class Output:
     name = ""
     loss_name = ""
     has_accuracy = True
+    #: Which labels ``_checks.check_labels`` accepts: "classes", "binary" or "targets".
+    label_kind = "targets"
 
     def predict(self, u: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -58,6 +60,7 @@ class SoftmaxCrossEntropy(Output):
 
     name = "softmax"
     loss_name = "cross_entropy"
+    label_kind = "classes"
 
     def predict(self, u):
         return F.softmax(u)
@@ -102,6 +105,7 @@ class SigmoidBinaryCrossEntropy(Output):
 
     name = "sigmoid"
     loss_name = "binary_cross_entropy"
+    label_kind = "binary"
 
     def predict(self, u):
         return F.sigmoid(u)

@@ -8,17 +8,23 @@ One training step, top to bottom: ``fit`` draws a mini-batch -> ``_train_step`` 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import sys
+import threading
 from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from .initializers import describe
-from .layers import ACTIVATIONS, Dense, Layer
+from .layers import ACTIVATIONS, Dense, Layer, Step
 from .losses import Output, get_output
 from .optimizers import get_optimizer
-from ._checks import check_int
+from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_path,
+                      check_seed)
+from .checkpoint import load_checkpoint, save_checkpoint as write_checkpoint
+from .errors import TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
 PREDICT_CHUNK = 10_000
@@ -30,13 +36,15 @@ class History:
     ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers) and, with
     validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
     ``steps``: with ``fit(eval_every=n)``, the same metrics every ``n`` steps on the whole
-    training and validation sets, plus ``step``; empty otherwise.
+    training and validation sets, plus ``step``; empty otherwise. ``interrupted``: True when
+    Ctrl-C stopped ``fit`` early (the epoch in progress is not in ``history``).
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
         self.steps: dict[str, list[float]] = {}
+        self.interrupted = False
 
     def _append(self, table: dict, values: dict) -> None:
         for key, value in values.items():
@@ -45,6 +53,38 @@ class History:
     def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+class _StopOnSigint:
+    """While active, Ctrl-C (SIGINT) asks ``fit`` to stop after the current batch.
+
+    Python's default handler raises ``KeyboardInterrupt`` wherever the program is, possibly
+    half-way through an update; this one only sets ``requested``, which the loop reads
+    between batches. It then puts the previous handler back, so a second Ctrl-C interrupts at
+    once. Installed only in the main thread and only over Python's default handler (a
+    notebook kernel uses that one while it runs a cell).
+    """
+
+    def __enter__(self) -> "_StopOnSigint":
+        self.requested = False
+        self._previous = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        if exc_type is KeyboardInterrupt and not self.requested:
+            # Raised inside a step (outside the main thread, or by other code): stop there.
+            self.requested = True
+            return True
+        return False            # a second Ctrl-C, or any other error, goes on up
 
 
 class Sequential:
@@ -56,7 +96,10 @@ class Sequential:
 
     def __init__(self, layers: Sequence[Layer], output="softmax",
                  seed: int | np.random.Generator | None = None) -> None:
+        if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+            raise TypeError(f"layers must be a list of zerodl Layers; got {layers!r}.")
         layers = list(layers)
+        check_seed("seed", seed)
         if not layers:
             raise ValueError("layers must hold at least one layer; got an empty list.")
         for i, layer in enumerate(layers):
@@ -104,23 +147,21 @@ class Sequential:
         for layer in reversed(self.layers):
             du = layer.backward(du)
 
-    def _inputs(self, x) -> np.ndarray:
-        x = np.asarray(x)
+    def _inputs(self, x, name: str = "x") -> np.ndarray:
+        x = check_array(name, x)
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
             x = x.reshape(len(x), -1)     # images (N, 1, 28, 28) -> (N, 784)
         if x.shape[1] != self.n_in:
-            raise ValueError(f"x must have {self.n_in} features per sample (the network's input "
-                             f"size); got {x.shape[1]} (x.shape={x.shape}).")
+            raise ValueError(f"{name} must have {self.n_in} features per sample (the network's "
+                             f"input size); got {x.shape[1]} ({name}.shape={x.shape}).")
         return x.astype(self.dtype, copy=False)
 
-    def _labels(self, d, n: int) -> np.ndarray:
-        d = self.output.prepare_labels(d, self.n_out, self.dtype)
-        if len(d) != n:
-            raise ValueError(f"d must have one label per sample of x; got {len(d)} labels for "
-                             f"{n} samples.")
-        return d
+    def _labels(self, d, n: int, name: str = "d") -> np.ndarray:
+        d = check_labels(name, d, kind=getattr(self.output, "label_kind", "targets"),
+                         n_samples=n, n_out=self.n_out)
+        return self.output.prepare_labels(d, self.n_out, self.dtype)
 
     def predict(self, x) -> np.ndarray:
         """Output of the network, shape (N, n_out): probabilities for softmax/sigmoid."""
@@ -165,13 +206,17 @@ class Sequential:
     def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer) -> tuple[float, np.ndarray]:
         u = self._forward(x)
         loss, du, y = self.output.loss_and_grad(u, d)
+        if not math.isfinite(loss):
+            return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
         self._backward(du)
         optimizer.update(self.params, self.grads)
         return loss, y
 
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
-            steps: int | None = None, eval_every: int | None = None) -> History:
+            steps: int | None = None, eval_every: int | None = None,
+            checkpoint: str | os.PathLike | None = None,
+            resume: str | os.PathLike | None = None) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
 
         Each epoch visits the samples in a new random order, without replacement, in batches
@@ -183,6 +228,28 @@ class Sequential:
         finer than one point per epoch. ``seed`` fixes the batch order; without it the
         model's own generator is used, so ``mlp(seed=...)`` alone makes a run reproducible.
         ``verbose``: 0 silent, 1 a progress bar, 2 one line per epoch.
+
+        All arguments are checked here, once; the loop itself does no validation.
+
+        Checkpoints: ``checkpoint=PATH`` writes the whole training state (weights, optimizer
+        state, the generator's state, progress, history) atomically at every epoch end and
+        on Ctrl-C; ``resume=PATH`` restores it and continues, so that ``epochs`` and
+        ``steps`` count the whole run, resumed part included. Resuming a run gives weights
+        bit-identical to an uninterrupted one; see ``zerodl.checkpoint``.
+
+        Divergence: a NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the
+        epoch and step. The loss is computed before the update, so that step's update is
+        skipped and the model keeps its last finite weights. An update that turns weights
+        non-finite while the loss was still finite is caught by the next step's loss or, at
+        the latest, at the epoch end; the weights then go back to a copy taken at the
+        epoch's start (one copy per epoch, not per step, to keep the loop fast).
+
+        Ctrl-C (SIGINT in the main thread): training stops after the current batch, whose
+        update is then applied in full; the checkpoint is written if one is set, and ``fit``
+        returns the ``History`` with ``interrupted = True`` instead of raising, so that
+        ``history = model.fit(...)`` in a notebook keeps what was learned. A second Ctrl-C
+        aborts at once with ``KeyboardInterrupt``. Outside the main thread the
+        ``KeyboardInterrupt`` arrives inside the step, which is then not counted.
         """
         x = self._inputs(x)
         d = self._labels(d, len(x))
@@ -195,17 +262,56 @@ class Sequential:
             eval_every = check_int("eval_every", eval_every, minimum=1)
         verbose = check_int("verbose", verbose, minimum=0)
         if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(f"validation_data must be a pair (x_val, d_val); got a value "
+                                 f"of type {type(validation_data).__name__}.")
             x_val, d_val = validation_data
-            x_val = self._inputs(x_val)
-            d_val = self._labels(d_val, len(x_val))
+            x_val = self._inputs(x_val, "validation_data[0]")
+            d_val = self._labels(d_val, len(x_val), "validation_data[1]")
+        seed = check_seed("seed", seed)
+        checkpoint = None if checkpoint is None else check_path("checkpoint", checkpoint)
+        resume = None if resume is None else check_path("resume", resume)
+        for layer in self.layers:
+            if isinstance(layer, Step):
+                raise ValueError("the model must not contain a Step layer to be trained: Step "
+                                 "has no useful gradient. Use 'sigmoid' or 'relu'.")
+        for key, p in self.params.items():
+            if not np.all(np.isfinite(p)):
+                raise ValueError(f"params[{key!r}] must be finite before training; it holds "
+                                 f"NaN or infinite values.")
         optimizer = get_optimizer(optimizer)
         rng = self.rng if seed is None else np.random.default_rng(seed)
 
         steps_per_epoch = math.ceil(n / batch)
         total = steps if steps is not None else epochs * steps_per_epoch
         history = History()
-        bar = tqdm(total=total, disable=verbose != 1, unit="step", mininterval=0.5,
-                   dynamic_ncols=True, file=sys.stderr)
+        # Where the run stands; a checkpoint stores exactly these (see zerodl.checkpoint).
+        step, epoch, done = 0, 0, 0            # done: batches finished in the current epoch
+        loss_sum, correct, seen = 0.0, 0, 0
+        epoch_rng = rng.bit_generator.state     # the generator before this epoch's order
+        resumed_batches = 0
+        if resume is not None:
+            progress = load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
+                                       batch_size=batch)
+            step, epoch = progress["step"], progress["epoch"]
+            if progress["batches"]:             # an interrupted epoch: run it again from there
+                epoch -= 1
+                resumed_batches = progress["batches"]
+                loss_sum, correct, seen = progress["loss_sum"], progress["correct"], progress["seen"]
+
+        def save_checkpoint() -> None:
+            if checkpoint is None:
+                return
+            # Mid-epoch, the generator goes back to before this epoch's order, drawn again.
+            rng_state = epoch_rng if done else rng.bit_generator.state
+            write_checkpoint(checkpoint, self, optimizer, rng_state, history,
+                             {"epoch": epoch, "step": step, "batches": done, "loss_sum": loss_sum,
+                              "correct": correct, "seen": seen, "n_samples": n,
+                              "batch_size": batch},
+                             schedule=None)      # issue 3: pass fit's learning-rate schedule here
+
+        bar = tqdm(total=total, initial=min(step, total), disable=verbose != 1, unit="step",
+                   mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
 
         def measure() -> dict[str, float]:
             values = self._evaluate(x, d)
@@ -213,26 +319,48 @@ class Sequential:
                 values.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
             return values
 
-        step, epoch = 0, 0
-        with bar:
-            while step < total:
+        def diverged(loss: float, at_step: int, rolled_back: bool) -> TrainingDiverged:
+            lr = getattr(optimizer, "lr", None)
+            what = (f"the loss became {loss}" if not math.isfinite(loss)
+                    else "an update made the weights NaN or infinite")
+            kept = (f"the weights went back to those of the start of epoch {epoch}"
+                    if rolled_back else "the model keeps the weights from before this step")
+            return TrainingDiverged(
+                f"training diverged at epoch {epoch}, step {at_step}: {what}; {kept}. Try a "
+                f"smaller learning rate{f' (lr is {lr})' if lr is not None else ''}.",
+                epoch=epoch, step=at_step, loss=loss, history=history)
+
+        stop = _StopOnSigint()
+        with bar, stop:     # stop: Ctrl-C ends the loop between batches
+            while step < total and not stop.requested:
                 epoch += 1
+                epoch_rng = rng.bit_generator.state
+                start_params = {key: p.copy() for key, p in self.params.items()}
                 order = rng.permutation(n)
-                loss_sum, correct, seen = 0.0, 0, 0
-                for start in range(0, n, batch):
-                    if step == total:
+                if not resumed_batches:
+                    loss_sum, correct, seen = 0.0, 0, 0
+                done, resumed_batches = resumed_batches, 0
+                for start in range(done * batch, n, batch):
+                    if step == total or stop.requested:
                         break
                     idx = order[start:start + batch]
                     xb, db = x[idx], d[idx]          # the one copy per batch: a gather
                     loss, y = self._train_step(xb, db, optimizer)
+                    if not math.isfinite(loss):
+                        raise diverged(loss, step + 1, self._restore_if_not_finite(start_params))
                     loss_sum += loss * len(idx)
                     seen += len(idx)
                     if self.output.has_accuracy:
                         correct += self.output.correct(y, db)
                     step += 1
+                    done += 1
                     bar.update(1)
                     if eval_every is not None and step % eval_every == 0:
                         history._append(history.steps, {"step": step, **measure()})
+                if self._restore_if_not_finite(start_params):
+                    raise diverged(loss, step, True)
+                if stop.requested and done < steps_per_epoch and step < total:
+                    break                           # mid-epoch: not a finished epoch
                 record = {"loss": loss_sum / seen}
                 if self.output.has_accuracy:
                     record["accuracy"] = correct / seen
@@ -240,11 +368,30 @@ class Sequential:
                     record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
                 history.epoch.append(epoch)
                 history._append(history.history, record)
+                done = 0
+                save_checkpoint()
                 text = " ".join(f"{k}={v:.4f}" for k, v in record.items())
                 bar.set_postfix_str(text, refresh=False)
                 if verbose == 2:
                     print(f"epoch {epoch}: {text}", file=sys.stderr)
+        if stop.requested:
+            history.interrupted = True
+            if done:                                    # mid-epoch: save where it stands
+                save_checkpoint()
+        if history.interrupted and verbose:
+            print(f"fit: interrupted after step {step} (epoch {epoch}); the model keeps the "
+                  f"weights of that step and the History what was recorded"
+                  f"{f', checkpoint written to {checkpoint}' if checkpoint else ''}.",
+                  file=sys.stderr)
         return history
+
+    def _restore_if_not_finite(self, saved: dict[str, np.ndarray]) -> bool:
+        """Put ``saved`` back if any weight is NaN or infinite; say whether it did."""
+        if all(np.isfinite(p).all() for p in self.params.values()):
+            return False
+        for key, p in self.params.items():
+            p[...] = saved[key]
+        return True
 
     # -- inspection and files ------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
@@ -305,9 +452,8 @@ def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
     activation_cls = ACTIVATIONS.get(activation)
     get_output(output)
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ValueError(f"dtype must be a floating type such as float32; got {dtype}.")
+    dtype = check_float_dtype("dtype", dtype)
+    check_seed("seed", seed)
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
