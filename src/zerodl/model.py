@@ -17,8 +17,9 @@ from tqdm import tqdm
 from .initializers import describe
 from .layers import ACTIVATIONS, Dense, Layer
 from .losses import Output, get_output
-from .optimizers import get_optimizer
-from ._checks import check_int
+from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
+from .schedules import get_schedule
+from ._checks import check_int, check_number
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
 PREDICT_CHUNK = 10_000
@@ -27,8 +28,8 @@ PREDICT_CHUNK = 10_000
 class History:
     """What ``fit`` recorded.
 
-    ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers) and, with
-    validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
+    ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers), ``lr`` (the
+    learning rate of the epoch) and, with validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
     ``steps``: with ``fit(eval_every=n)``, the same metrics every ``n`` steps on the whole
     training and validation sets, plus ``step``; empty otherwise.
     """
@@ -162,16 +163,22 @@ class Sequential:
         return result
 
     # -- training ------------------------------------------------------------------------
-    def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer) -> tuple[float, np.ndarray]:
+    def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer, clip_norm: float | None = None,
+                    clip_value: float | None = None) -> tuple[float, np.ndarray]:
         u = self._forward(x)
         loss, du, y = self.output.loss_and_grad(u, d)
         self._backward(du)
+        if clip_value is not None:
+            clip_grad_value(self.grads, clip_value)
+        if clip_norm is not None:
+            clip_grad_norm(self.grads, clip_norm)
         optimizer.update(self.params, self.grads)
         return loss, y
 
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
-            steps: int | None = None, eval_every: int | None = None) -> History:
+            steps: int | None = None, eval_every: int | None = None, lr_schedule=None,
+            clip_norm: float | None = None, clip_value: float | None = None) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
 
         Each epoch visits the samples in a new random order, without replacement, in batches
@@ -183,6 +190,14 @@ class Sequential:
         finer than one point per epoch. ``seed`` fixes the batch order; without it the
         model's own generator is used, so ``mlp(seed=...)`` alone makes a run reproducible.
         ``verbose``: 0 silent, 1 a progress bar, 2 one line per epoch.
+
+        ``lr_schedule``: a ``zerodl.schedules`` object or name (``"step"``, ``"exponential"``,
+        ``"cosine"``, ``"plateau"``) that sets ``optimizer.lr`` before each epoch;
+        ``"plateau"`` watches the validation loss, or the epoch's training loss when there
+        is no validation data. ``history.history["lr"]`` records the rate of each epoch.
+        ``clip_value`` clips every gradient entry to ``[-clip_value, clip_value]``, then
+        ``clip_norm`` caps the global norm of all gradients (``zerodl.optimizers``), before
+        each update.
         """
         x = self._inputs(x)
         d = self._labels(d, len(x))
@@ -199,6 +214,13 @@ class Sequential:
             x_val = self._inputs(x_val)
             d_val = self._labels(d_val, len(x_val))
         optimizer = get_optimizer(optimizer)
+        schedule = get_schedule(lr_schedule)
+        clipping = {}    # only passed when asked for, so _train_step keeps its short call
+        if clip_norm is not None:
+            clipping["clip_norm"] = check_number("clip_norm", clip_norm, low=0.0, low_open=True)
+        if clip_value is not None:
+            clipping["clip_value"] = check_number("clip_value", clip_value, low=0.0,
+                                                  low_open=True)
         rng = self.rng if seed is None else np.random.default_rng(seed)
 
         steps_per_epoch = math.ceil(n / batch)
@@ -213,18 +235,21 @@ class Sequential:
                 values.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
             return values
 
+        if schedule is not None:
+            schedule.start(optimizer, epochs=math.ceil(total / steps_per_epoch))
         step, epoch = 0, 0
         with bar:
             while step < total:
                 epoch += 1
                 order = rng.permutation(n)
+                lr = optimizer.lr
                 loss_sum, correct, seen = 0.0, 0, 0
                 for start in range(0, n, batch):
                     if step == total:
                         break
                     idx = order[start:start + batch]
                     xb, db = x[idx], d[idx]          # the one copy per batch: a gather
-                    loss, y = self._train_step(xb, db, optimizer)
+                    loss, y = self._train_step(xb, db, optimizer, **clipping)
                     loss_sum += loss * len(idx)
                     seen += len(idx)
                     if self.output.has_accuracy:
@@ -238,9 +263,12 @@ class Sequential:
                     record["accuracy"] = correct / seen
                 if validation_data is not None:
                     record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+                text = " ".join(f"{k}={v:.4f}" for k, v in record.items()) + f" lr={lr:.3g}"
+                record["lr"] = lr
                 history.epoch.append(epoch)
                 history._append(history.history, record)
-                text = " ".join(f"{k}={v:.4f}" for k, v in record.items())
+                if schedule is not None:
+                    schedule.step(optimizer, record.get("val_loss", record["loss"]))
                 bar.set_postfix_str(text, refresh=False)
                 if verbose == 2:
                     print(f"epoch {epoch}: {text}", file=sys.stderr)
