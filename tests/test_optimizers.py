@@ -305,3 +305,9 @@ def test_clipping_keeps_float32():
     clip_grad_norm(grads, 1.0)
     clip_grad_value(grads, 0.1)
     assert all(g.dtype == np.float32 for g in grads.values())
+
+
+def test_repr_shows_lr_and_changed_settings_only():
+    assert repr(opt.Adam()) == "Adam(lr=0.001)"
+    assert repr(opt.AdamW(amsgrad=True, lr=0.01)) == "AdamW(lr=0.01, amsgrad=True)"
+    assert repr(opt.SGD(0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9)"

@@ -4,6 +4,7 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 ``gradient``), done right and tested.
 """
 from . import functions, initializers, layers, losses, optimizers
+from . import schedules
 from .gradcheck import gradient_check, gradient_errors
 from .io import load
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
@@ -16,4 +17,5 @@ __all__ = [
     "Dense", "History", "Identity", "LeakyReLU", "ReLU", "Sequential", "Sigmoid", "Step",
     "Tanh", "functions", "gradient_check", "gradient_errors", "initializers", "layers",
     "load", "losses", "mlp", "optimizers", "plot_history",
+    "schedules",
 ]

@@ -28,8 +28,9 @@ PREDICT_CHUNK = 10_000
 class History:
     """What ``fit`` recorded.
 
-    ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers), ``lr`` (the
-    learning rate of the epoch) and, with validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
+    ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers) and, with
+    validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
+    ``history["lr"]``: the learning rate of each epoch.
     ``steps``: with ``fit(eval_every=n)``, the same metrics every ``n`` steps on the whole
     training and validation sets, plus ``step``; empty otherwise.
     """

@@ -15,7 +15,7 @@ says how. The course's spellings are accepted too: ``learning_rate=`` for ``lr``
 
 Speed: each step works in place with NumPy ufuncs (``out=``) on buffers and scratch arrays
 allocated on first use, and casts Python-float hyper-parameters to the parameters' dtype, so
-a float32 network stays float32 and a step allocates nothing.
+a float32 network stays float32 and no step after the first allocates an array.
 """
 from __future__ import annotations
 
@@ -144,7 +144,11 @@ class Optimizer:
         return out
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        """``Adam(lr=0.001, amsgrad=True)``: ``lr`` and the settings that differ from the
+        class's defaults, so titles and logs stay short."""
+        defaults = type(self)().get_config()
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
+                         if k == "lr" or v != defaults.get(k))
         return f"{type(self).__name__}({args})"
 
 
