@@ -40,6 +40,8 @@ def _torch_rates(make, lr, epochs, metrics=None):
 
 def test_registry_names():
     assert set(SCHEDULES.names()) == {"step", "exponential", "cosine", "plateau"}
+    for name, cls in SCHEDULES.items():
+        assert cls.name == name and get_schedule(name).name == name
 
 
 def test_step_decay_by_hand_and_against_torch():

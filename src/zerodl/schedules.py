@@ -23,12 +23,23 @@ from ._registry import Registry
 SCHEDULES: Registry = Registry("learning-rate schedule")
 
 
+def _register(name: str):
+    """Register a class under ``name`` and remember the name on the class (``s.name``), so
+    a checkpoint can rebuild it: ``SCHEDULES.get(s.name)()`` then ``load_state_dict``."""
+    def add(cls):
+        cls.name = name
+        return SCHEDULES.register(name)(cls)
+    return add
+
+
 class Schedule:
     """Base class of the epoch-indexed schedules: ``lr = lr_at(epoch)``.
 
     ``base_lr``: the learning rate at epoch 0 (``None`` until ``start``); ``epoch``: the
     number of epochs finished, i.e. the index of the epoch about to run.
     """
+
+    name = ""
 
     def __init__(self) -> None:
         self.base_lr: float | None = None
@@ -77,7 +88,7 @@ class Schedule:
         return f"{type(self).__name__}({args})"
 
 
-@SCHEDULES.register("step")
+@_register("step")
 class StepDecay(Schedule):
     """Step decay: ``lr = base_lr * gamma ** (epoch // step_size)``.
 
@@ -96,7 +107,7 @@ class StepDecay(Schedule):
         return {"step_size": self.step_size, "gamma": self.gamma}
 
 
-@SCHEDULES.register("exponential")
+@_register("exponential")
 class ExponentialDecay(Schedule):
     """Exponential decay: ``lr = base_lr * gamma ** epoch``; PyTorch's ``ExponentialLR``."""
 
@@ -111,7 +122,7 @@ class ExponentialDecay(Schedule):
         return {"gamma": self.gamma}
 
 
-@SCHEDULES.register("cosine")
+@_register("cosine")
 class CosineAnnealing(Schedule):
     """Cosine annealing from ``base_lr`` down to ``eta_min``, after an optional linear warm-up.
 
@@ -161,7 +172,7 @@ class CosineAnnealing(Schedule):
                 "warmup_epochs": self.warmup_epochs}
 
 
-@SCHEDULES.register("plateau")
+@_register("plateau")
 class ReduceOnPlateau(Schedule):
     """Multiply ``lr`` by ``factor`` when the monitored loss has stopped improving.
 
