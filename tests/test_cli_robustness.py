@@ -113,7 +113,7 @@ def test_user_error_exits_2_with_one_line_and_no_traceback():
     (["train", "--layers", "784-16"], r"--layers must end with 10 outputs .* got 784-16"),
     (["train", "--layers", "28-16-10"], r"--layers must start with 784"),
     (["train", "--activation", "step"], r"--activation step has no gradient"),
-    (["train", "--optimizer", "adamw"], r"invalid choice: 'adamw'"),
+    (["train", "--optimizer", "adamax"], r"invalid choice: 'adamax'"),
     (["train", "--resume", "/nonexistent/ck.npz", "--data-dir", "/nonexistent/mnist"],
      r"/nonexistent"),
     (["evaluate", "/nonexistent/model.npz"], r"model file not found: /nonexistent/model.npz"),

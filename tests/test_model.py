@@ -154,7 +154,7 @@ def test_history_keys_and_eval_every():
     model = mlp([3, 6, 2], seed=0)
     hist = model.fit(x, d, epochs=4, batch_size=10, optimizer=SGD(0.5),
                      validation_data=(x[:10], d[:10]), verbose=0, eval_every=2)
-    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
     assert all(len(v) == 4 for v in hist.history.values()) and hist.epoch == [1, 2, 3, 4]
     assert hist.steps["step"] == list(range(2, 17, 2))
     final = model.evaluate(x, d)

@@ -4,6 +4,7 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 ``gradient``), done right and tested.
 """
 from . import functions, initializers, layers, losses, optimizers
+from . import schedules
 from .datasets import MNISTUnavailable, load_mnist
 from .errors import TrainingDiverged
 from .gradcheck import gradient_check, gradient_errors
@@ -18,5 +19,5 @@ __all__ = [
     "Dense", "History", "Identity", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
     "Sigmoid", "Step", "Tanh", "TrainingDiverged", "functions", "gradient_check",
     "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "mlp",
-    "optimizers", "plot_history",
+    "optimizers", "plot_history", "schedules",
 ]

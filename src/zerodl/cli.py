@@ -11,9 +11,11 @@ import numpy as np
 from .datasets import MNISTUnavailable
 from .initializers import INITIALIZERS
 from .layers import ACTIVATIONS
+from . import compare
 from .losses import OUTPUTS
 from .optimizers import OPTIMIZERS
 from . import coursekit, trace
+from .schedules import SCHEDULES
 
 
 class UsageError(Exception):
@@ -74,7 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"initialiser name ({', '.join(INITIALIZERS.names())}) or a "
                             "normal's standard deviation (default 0.01)")
     train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS.names())
-    train.add_argument("--lr", type=_positive(float), default=0.1, help="learning rate (default 0.1)")
+    train.add_argument("--lr", type=_positive(float),
+                       help="learning rate (default 0.1 for sgd, else the optimizer's own)")
+    train.add_argument("--lr-schedule", choices=SCHEDULES.names(),
+                       help="change the learning rate each epoch (plateau: on test loss)")
+    train.add_argument("--lr-gamma", type=_positive(float), metavar="F",
+                       help="decay factor of step, exponential and plateau")
+    train.add_argument("--lr-step-size", type=_positive(int), metavar="N",
+                       help="epochs between drops of the step schedule")
+    train.add_argument("--lr-min", type=float, metavar="LR", help="floor of cosine and plateau")
+    train.add_argument("--warmup-epochs", type=int, metavar="N", help="cosine's linear warm-up")
+    train.add_argument("--lr-patience", type=int, metavar="N",
+                       help="plateau: epochs without improvement before a drop")
+    train.add_argument("--clip-norm", type=_positive(float), metavar="MAX",
+                       help="clip the global gradient norm to MAX")
+    train.add_argument("--clip-value", type=_positive(float), metavar="MAX",
+                       help="clip each gradient entry to [-MAX, MAX]")
     train.add_argument("--batch-size", type=_positive(int), default=100)
     length = train.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=_positive(int), help="train this many epochs")
@@ -107,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=0)
     trace.add_parser(sub)
     coursekit.add_parser(sub)
+    compare.add_parser(sub)
     return parser
 
 
@@ -114,6 +132,7 @@ def cmd_train(args) -> int:
     from .datasets import load_mnist
     from .model import mlp
     from .plotting import plot_history
+    from .schedules import schedule_from_options
 
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     if args.layers[0] != 784:
@@ -128,7 +147,16 @@ def cmd_train(args) -> int:
         raise UsageError(f"--resume: checkpoint not found: {args.resume}")
     model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
                 seed=args.seed)
-    optimizer = OPTIMIZERS.get(args.optimizer)(lr=args.lr)
+    lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
+    optimizer = OPTIMIZERS.get(args.optimizer)(**({} if lr is None else {"lr": lr}))
+    schedule_options = {"gamma": args.lr_gamma, "step_size": args.lr_step_size,
+                        "min_lr": args.lr_min, "warmup_epochs": args.warmup_epochs,
+                        "patience": args.lr_patience}
+    schedule = None
+    if args.lr_schedule:
+        schedule = schedule_from_options(args.lr_schedule, **schedule_options)
+    elif any(v is not None for v in schedule_options.values()):
+        raise UsageError("zerodl train: the --lr-* and --warmup-epochs options need --lr-schedule")
     one_hot = args.output != "softmax"
     (x_train, d_train), (x_test, d_test) = load_mnist(one_hot_label=one_hot, data_dir=args.data_dir)
     n = len(x_train)
@@ -143,7 +171,8 @@ def cmd_train(args) -> int:
     history = model.fit(x_train, d_train, epochs=args.epochs or 1, steps=None if args.epochs else total,
                         batch_size=args.batch_size, optimizer=optimizer,
                         validation_data=(x_test, d_test), verbose=0 if args.quiet else 1,
-                        eval_every=eval_every, seed=args.seed,
+                        eval_every=eval_every, seed=args.seed, lr_schedule=schedule,
+                        clip_norm=args.clip_norm, clip_value=args.clip_value,
                         checkpoint=args.checkpoint or args.resume, resume=args.resume)
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
@@ -207,7 +236,8 @@ def cmd_gradcheck(args) -> int:
     return 0 if worst < 1e-6 else 1
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
+            "compare-optimizers": compare.run}
 COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run})
 
 

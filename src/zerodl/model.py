@@ -20,9 +20,10 @@ from tqdm import tqdm
 from .initializers import describe
 from .layers import ACTIVATIONS, Dense, Layer, Step
 from .losses import Output, get_output
-from .optimizers import get_optimizer
-from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_path,
-                      check_seed)
+from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
+from .schedules import get_schedule
+from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
+                      check_path, check_seed)
 from .checkpoint import load_checkpoint, save_checkpoint as write_checkpoint
 from .errors import TrainingDiverged
 
@@ -35,6 +36,7 @@ class History:
 
     ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers) and, with
     validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
+    ``history["lr"]``: the learning rate of each epoch.
     ``steps``: with ``fit(eval_every=n)``, the same metrics every ``n`` steps on the whole
     training and validation sets, plus ``step``; empty otherwise. ``interrupted``: True when
     Ctrl-C stopped ``fit`` early (the epoch in progress is not in ``history``).
@@ -203,18 +205,24 @@ class Sequential:
         return result
 
     # -- training ------------------------------------------------------------------------
-    def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer) -> tuple[float, np.ndarray]:
+    def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer, clip_norm: float | None = None,
+                    clip_value: float | None = None) -> tuple[float, np.ndarray]:
         u = self._forward(x)
         loss, du, y = self.output.loss_and_grad(u, d)
         if not math.isfinite(loss):
             return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
         self._backward(du)
+        if clip_value is not None:
+            clip_grad_value(self.grads, clip_value)
+        if clip_norm is not None:
+            clip_grad_norm(self.grads, clip_norm)
         optimizer.update(self.params, self.grads)
         return loss, y
 
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
-            steps: int | None = None, eval_every: int | None = None,
+            steps: int | None = None, eval_every: int | None = None, lr_schedule=None,
+            clip_norm: float | None = None, clip_value: float | None = None,
             checkpoint: str | os.PathLike | None = None,
             resume: str | os.PathLike | None = None) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
@@ -228,6 +236,14 @@ class Sequential:
         finer than one point per epoch. ``seed`` fixes the batch order; without it the
         model's own generator is used, so ``mlp(seed=...)`` alone makes a run reproducible.
         ``verbose``: 0 silent, 1 a progress bar, 2 one line per epoch.
+
+        ``lr_schedule``: a ``zerodl.schedules`` object or name (``"step"``, ``"exponential"``,
+        ``"cosine"``, ``"plateau"``) that sets ``optimizer.lr`` before each epoch;
+        ``"plateau"`` watches the validation loss, or the epoch's training loss when there
+        is no validation data. ``history.history["lr"]`` records the rate of each epoch.
+        ``clip_value`` clips every gradient entry to ``[-clip_value, clip_value]``, then
+        ``clip_norm`` caps the global norm of all gradients (``zerodl.optimizers``), before
+        each update.
 
         All arguments are checked here, once; the loop itself does no validation.
 
@@ -280,6 +296,13 @@ class Sequential:
                 raise ValueError(f"params[{key!r}] must be finite before training; it holds "
                                  f"NaN or infinite values.")
         optimizer = get_optimizer(optimizer)
+        schedule = get_schedule(lr_schedule)
+        clipping = {}    # only passed when asked for, so _train_step keeps its short call
+        if clip_norm is not None:
+            clipping["clip_norm"] = check_number("clip_norm", clip_norm, low=0.0, low_open=True)
+        if clip_value is not None:
+            clipping["clip_value"] = check_number("clip_value", clip_value, low=0.0,
+                                                  low_open=True)
         rng = self.rng if seed is None else np.random.default_rng(seed)
 
         steps_per_epoch = math.ceil(n / batch)
@@ -292,7 +315,7 @@ class Sequential:
         resumed_batches = 0
         if resume is not None:
             progress = load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
-                                       batch_size=batch)
+                                       batch_size=batch, schedule=schedule)
             step, epoch = progress["step"], progress["epoch"]
             if progress["batches"]:             # an interrupted epoch: run it again from there
                 epoch -= 1
@@ -308,7 +331,7 @@ class Sequential:
                              {"epoch": epoch, "step": step, "batches": done, "loss_sum": loss_sum,
                               "correct": correct, "seen": seen, "n_samples": n,
                               "batch_size": batch},
-                             schedule=None)      # issue 3: pass fit's learning-rate schedule here
+                             schedule=schedule)
 
         bar = tqdm(total=total, initial=min(step, total), disable=verbose != 1, unit="step",
                    mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
@@ -330,6 +353,8 @@ class Sequential:
                 f"smaller learning rate{f' (lr is {lr})' if lr is not None else ''}.",
                 epoch=epoch, step=at_step, loss=loss, history=history)
 
+        if schedule is not None:      # after a resume: continues from the restored state
+            schedule.start(optimizer, epochs=math.ceil(total / steps_per_epoch))
         stop = _StopOnSigint()
         with bar, stop:     # stop: Ctrl-C ends the loop between batches
             while step < total and not stop.requested:
@@ -337,6 +362,7 @@ class Sequential:
                 epoch_rng = rng.bit_generator.state
                 start_params = {key: p.copy() for key, p in self.params.items()}
                 order = rng.permutation(n)
+                lr = optimizer.lr        # this epoch's rate: a schedule changes it between epochs
                 if not resumed_batches:
                     loss_sum, correct, seen = 0.0, 0, 0
                 done, resumed_batches = resumed_batches, 0
@@ -345,7 +371,7 @@ class Sequential:
                         break
                     idx = order[start:start + batch]
                     xb, db = x[idx], d[idx]          # the one copy per batch: a gather
-                    loss, y = self._train_step(xb, db, optimizer)
+                    loss, y = self._train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
                         raise diverged(loss, step + 1, self._restore_if_not_finite(start_params))
                     loss_sum += loss * len(idx)
@@ -366,11 +392,14 @@ class Sequential:
                     record["accuracy"] = correct / seen
                 if validation_data is not None:
                     record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+                text = " ".join(f"{k}={v:.4f}" for k, v in record.items()) + f" lr={lr:.3g}"
+                record["lr"] = lr
                 history.epoch.append(epoch)
                 history._append(history.history, record)
                 done = 0
+                if schedule is not None:
+                    schedule.step(optimizer, record.get("val_loss", record["loss"]))
                 save_checkpoint()
-                text = " ".join(f"{k}={v:.4f}" for k, v in record.items())
                 bar.set_postfix_str(text, refresh=False)
                 if verbose == 2:
                     print(f"epoch {epoch}: {text}", file=sys.stderr)

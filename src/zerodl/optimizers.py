@@ -2,50 +2,109 @@
 
 Contract: ``optimizer.update(params, grads)`` takes two dicts with the same keys (``"W1"``,
 ``"b1"``, ...) and arrays of the same shapes, and updates ``params[key]`` in place, so every
-reference to the parameters stays valid. Any per-parameter state (momentum buffers, moment
-estimates) lives in visible dicts keyed like the parameters.
+reference to the parameters stays valid. The gradients are read, never changed. Any
+per-parameter state (momentum buffers, moment estimates) lives in ``optimizer.buffers``:
+buffer name -> dict keyed like the parameters. The buffer names are PyTorch's state names
+(``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ...), so the two can be compared directly.
+
+Every rule is the one of ``torch.optim`` (same keyword names, defaults and order of
+operations up to round-off); where the course's reference code differs, the class docstring
+says how. The course's spellings are accepted too: ``learning_rate=`` for ``lr``, Adam's
+``beta1=``/``beta2=``, RMSProp's ``decay_rate=``, and the class names ``RMSprop``,
+``Adagrad``, ``Adadelta``.
+
+Speed: each step works in place with NumPy ufuncs (``out=``) on buffers and scratch arrays
+allocated on first use, and casts Python-float hyper-parameters to the parameters' dtype, so
+a float32 network stays float32 and no step after the first allocates an array.
 """
 from __future__ import annotations
 
+import math
+from typing import Sequence
+
 import numpy as np
 
-from ._checks import check_number
+from ._checks import check_bool, check_number
 from ._registry import Registry
 
 OPTIMIZERS: Registry = Registry("optimizer")
 
 
+def _register(name: str):
+    """Register a class under ``name`` and remember the name on the class (``opt.name``)."""
+    def add(cls):
+        cls.name = name
+        return OPTIMIZERS.register(name)(cls)
+    return add
+
+
+def _course_alias(value, alias_value):
+    """The value given by the course's spelling (``learning_rate=``) when there is one, else
+    PyTorch's (``lr=``)."""
+    return value if alias_value is None else alias_value
+
+
+def _unit(name: str, value, *, closed: bool = False) -> float:
+    """A coefficient in [0, 1) (or [0, 1] with ``closed``): momenta, betas, decay rates."""
+    return check_number(name, value, low=0.0, high=1.0, high_open=not closed)
+
+
+def _nonnegative(name: str, value) -> float:
+    return check_number(name, value, low=0.0)
+
+
 class Optimizer:
     """Base class: keeps the learning rate, the step count ``t`` and the state buffers.
 
-    ``buffers`` maps a buffer name (``"m"``, ``"v"``, ``"velocity"``, ...) to a dict keyed
-    like the parameters; subclasses create their entries on first use.
+    ``buffers`` maps a buffer name (``"exp_avg"``, ``"momentum_buffer"``, ...) to a dict
+    keyed like the parameters; subclasses create their entries on first use. ``t`` counts
+    calls to ``update`` (Adam's bias corrections and AdaGrad's ``lr_decay`` use it).
+    Subclasses implement ``update_one`` (the rule for one array) and ``get_config``.
     """
+
+    name = ""
 
     def __init__(self, lr: float) -> None:
         self.lr = check_number("lr", lr, low=0.0)
         self.t = 0
         self.buffers: dict[str, dict[str, np.ndarray]] = {}
+        # Scratch arrays per parameter, reused every step; not state, never saved.
+        self._scratch: dict[str, list[np.ndarray]] = {}
 
+    # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything needed to resume: ``{"config", "t", "buffers"}`` (copies).
 
-        ``config`` holds JSON-able hyper-parameters, ``buffers`` plain arrays, so the whole
-        state can be written without pickle.
+        ``config`` holds JSON-able hyper-parameters (numbers, bools, lists), ``buffers``
+        plain float arrays, so the whole state can be written without pickle.
         """
         return {"config": self.get_config(), "t": self.t,
                 "buffers": {name: {k: v.copy() for k, v in table.items()}
                             for name, table in self.buffers.items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what ``state_dict`` returned; resuming then continues bit for bit."""
-        for key, value in state["config"].items():
-            setattr(self, key, value)
-        self.t = int(state["t"])
-        self.buffers = {name: {k: np.array(v, copy=True) for k, v in table.items()}
-                        for name, table in state["buffers"].items()}
+        """Restore what ``state_dict`` returned; resuming then continues bit for bit.
 
+        The hyper-parameters go through the same checks as at construction.
+        """
+        config = dict(state["config"])
+        expected = set(self.get_config())
+        if set(config) != expected:
+            raise ValueError(f"state['config'] must have the keys of a {type(self).__name__} "
+                             f"({', '.join(sorted(expected))}); got {sorted(config)}.")
+        self.__init__(**config)
+        self.t = int(state["t"])
+        for name, table in state["buffers"].items():
+            for key, value in table.items():
+                array = np.array(value, copy=True)
+                if array.dtype.kind != "f":
+                    raise ValueError(f"state['buffers'][{name!r}][{key!r}] must be a float "
+                                     f"array; got dtype {array.dtype}.")
+                self.buffers.setdefault(name, {})[key] = array
+
+    # -- the step ------------------------------------------------------------------------
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """One step: ``params[key]`` changes in place for every key; ``grads`` is only read."""
         self.t += 1
         for key, p in params.items():
             self.update_one(key, p, grads[key])
@@ -56,24 +115,438 @@ class Optimizer:
     def get_config(self) -> dict:
         return {"lr": self.lr}
 
+    # -- helpers for subclasses ----------------------------------------------------------
+    def _buffer(self, name: str, key: str, p: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """State array ``buffers[name][key]``, created on first use filled with ``fill``."""
+        table = self.buffers.setdefault(name, {})
+        buf = table.get(key)
+        if buf is None:
+            buf = table[key] = np.full_like(p, fill)
+        elif buf.shape != p.shape:
+            raise ValueError(f"optimizer state {name}[{key!r}] has shape {buf.shape} but the "
+                             f"parameter has shape {p.shape}; use a fresh optimizer per model.")
+        return buf
+
+    def _work(self, key: str, p: np.ndarray, i: int = 0) -> np.ndarray:
+        """Scratch array number ``i`` for parameter ``key`` (shape and dtype of ``p``)."""
+        arrays = self._scratch.setdefault(key, [])
+        while len(arrays) <= i:
+            arrays.append(np.empty_like(p))
+        if arrays[i].shape != p.shape or arrays[i].dtype != p.dtype:
+            arrays[i] = np.empty_like(p)
+        return arrays[i]
+
+    def _l2(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``g + weight_decay * p`` (the gradient of the L2 penalty added) in scratch 1."""
+        out = self._work(key, p, 1)
+        np.multiply(p, p.dtype.type(self.weight_decay), out=out)
+        out += g
+        return out
+
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        """``Adam(lr=0.001, amsgrad=True)``: ``lr`` and the settings that differ from the
+        class's defaults, so titles and logs stay short."""
+        try:
+            defaults = type(self)().get_config()
+        except TypeError:        # a subclass whose arguments have no defaults: show them all
+            defaults = {}
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
+                         if k == "lr" or v != defaults.get(k))
         return f"{type(self).__name__}({args})"
 
 
-@OPTIMIZERS.register("sgd")
+@_register("sgd")
 class SGD(Optimizer):
-    """Plain stochastic gradient descent: ``p <- p - lr * g``."""
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and L2 decay.
 
-    def __init__(self, lr: float = 0.01) -> None:
-        super().__init__(lr)
+    With ``g = grad + weight_decay * p`` and the momentum buffer ``b`` (``b_1 = g_1``)::
+
+        b_t = momentum * b_{t-1} + (1 - dampening) * g_t
+        d_t = g_t + momentum * b_t     if nesterov  else  b_t     (d_t = g_t without momentum)
+        p_t = p_{t-1} - lr * d_t
+
+    Plain SGD (``momentum=0``) is the course's ``p <- p - lr * g``. Momentum: Polyak (1964);
+    the Nesterov form is PyTorch's, after Sutskever et al., "On the importance of
+    initialization and momentum in deep learning" (ICML 2013). ``lr`` defaults to the
+    course's 0.01 (PyTorch's is 0.001).
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *,
+                 learning_rate: float | None = None) -> None:
+        super().__init__(_course_alias(lr, learning_rate))
+        self.momentum = _unit("momentum", momentum)
+        self.dampening = _unit("dampening", dampening, closed=True)
+        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+        self.nesterov = check_bool("nesterov", nesterov)
+        if nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0; got "
+                             f"momentum={self.momentum!r}, dampening={self.dampening!r}.")
 
     def update_one(self, key, p, g):
-        p -= p.dtype.type(self.lr) * g
+        c = p.dtype.type
+        s = self._work(key, p)
+        if self.weight_decay:
+            g = self._l2(key, p, g)
+        if self.momentum:
+            table = self.buffers.setdefault("momentum_buffer", {})
+            b = table.get(key)
+            if b is None:
+                b = table[key] = g.copy()      # PyTorch starts the buffer at g, not at 0
+            else:
+                b *= c(self.momentum)
+                if self.dampening:
+                    np.multiply(g, c(1.0 - self.dampening), out=s)
+                    b += s
+                else:
+                    b += g
+            if self.nesterov:
+                np.multiply(b, c(self.momentum), out=s)
+                s += g
+                g = s
+            else:
+                g = b
+        np.multiply(g, c(self.lr), out=s)
+        p -= s
+
+    def get_config(self):
+        return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
+                "weight_decay": self.weight_decay, "nesterov": self.nesterov}
 
 
-def get_optimizer(optimizer) -> Optimizer:
-    """An optimizer object as given, or a new one with default settings for a name."""
+@_register("momentum")
+class Momentum(SGD):
+    """The course's Momentum: ``SGD`` with ``momentum=0.9`` by default.
+
+    The course writes it ``v <- momentum * v - lr * g; p <- p + v`` (v starts at 0). With a
+    constant ``lr`` that is the same rule as ``SGD``'s, since ``v = -lr * b``; with a
+    changing ``lr`` (a schedule) the course's ``v`` keeps the old rates while PyTorch's
+    buffer does not, and zerodl follows PyTorch.
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *,
+                 learning_rate: float | None = None) -> None:
+        super().__init__(lr, momentum, dampening, weight_decay, nesterov,
+                         learning_rate=learning_rate)
+
+
+@_register("nesterov")
+class Nesterov(SGD):
+    """Nesterov's accelerated gradient: ``SGD`` with ``momentum=0.9, nesterov=True``.
+
+    PyTorch's form (see ``SGD``): the step looks ahead along the momentum,
+    ``p <- p - lr * (g + momentum * b)``. The course's reference code updates ``v`` first and
+    then takes ``p += momentum^2 v - (1 + momentum) lr g``, a different ordering whose
+    steps do not equal PyTorch's; zerodl follows PyTorch.
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = True, *,
+                 learning_rate: float | None = None) -> None:
+        super().__init__(lr, momentum, dampening, weight_decay, nesterov,
+                         learning_rate=learning_rate)
+
+
+@_register("adagrad")
+class AdaGrad(Optimizer):
+    """AdaGrad: each parameter's step shrinks with its accumulated squared gradients.
+
+    With ``g = grad + weight_decay * p`` and ``h_0 = initial_accumulator_value``::
+
+        h_t = h_{t-1} + g_t * g_t
+        p_t = p_{t-1} - lr_t * g_t / (sqrt(h_t) + eps),   lr_t = lr / (1 + (t - 1) lr_decay)
+
+    Duchi, Hazan and Singer, "Adaptive Subgradient Methods for Online Learning and
+    Stochastic Optimization" (JMLR 2011). The course's code is this rule with ``eps=1e-7``;
+    PyTorch's default, kept here, is ``1e-10``.
+    """
+
+    def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
+                 learning_rate: float | None = None) -> None:
+        super().__init__(_course_alias(lr, learning_rate))
+        self.lr_decay = _nonnegative("lr_decay", lr_decay)
+        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+        self.initial_accumulator_value = _nonnegative("initial_accumulator_value",
+                                                      initial_accumulator_value)
+        self.eps = _nonnegative("eps", eps)
+
+    def update_one(self, key, p, g):
+        c = p.dtype.type
+        s = self._work(key, p)
+        if self.weight_decay:
+            g = self._l2(key, p, g)
+        h = self._buffer("sum", key, p, self.initial_accumulator_value)
+        np.multiply(g, g, out=s)
+        h += s
+        np.sqrt(h, out=s)
+        s += c(self.eps)
+        np.divide(g, s, out=s)
+        s *= c(self.lr / (1.0 + (self.t - 1) * self.lr_decay))
+        p -= s
+
+    def get_config(self):
+        return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
+                "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
+
+
+@_register("rmsprop")
+class RMSProp(Optimizer):
+    """RMSProp: steps scaled by a running mean of squared gradients.
+
+    With ``g = grad + weight_decay * p``, ``v`` (``square_avg``) and, when ``centered``,
+    ``a`` (``grad_avg``), all starting at 0::
+
+        v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2
+        a_t = alpha * a_{t-1} + (1 - alpha) * g_t                    (centered only)
+        s_t = sqrt(v_t - a_t^2) + eps   if centered  else  sqrt(v_t) + eps
+        b_t = momentum * b_{t-1} + g_t / s_t,   p_t = p_{t-1} - lr * b_t    (momentum > 0)
+        p_t = p_{t-1} - lr * g_t / s_t                                        (otherwise)
+
+    Tieleman and Hinton, Coursera "Neural Networks for Machine Learning", lecture 6.5
+    (2012); the centered form is Graves, "Generating Sequences With Recurrent Neural
+    Networks" (2013). The course's ``RMSprop(lr, decay_rate)`` is this rule with
+    ``alpha=decay_rate`` and ``eps=1e-7``; PyTorch's default ``eps=1e-8`` is kept.
+    """
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 learning_rate: float | None = None, decay_rate: float | None = None) -> None:
+        super().__init__(_course_alias(lr, learning_rate))
+        self.alpha = _unit("alpha", _course_alias(alpha, decay_rate),
+                           closed=True)
+        self.eps = _nonnegative("eps", eps)
+        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+        self.momentum = _unit("momentum", momentum)
+        self.centered = check_bool("centered", centered)
+
+    def update_one(self, key, p, g):
+        c = p.dtype.type
+        s = self._work(key, p)
+        if self.weight_decay:
+            g = self._l2(key, p, g)
+        v = self._buffer("square_avg", key, p)
+        v *= c(self.alpha)
+        np.multiply(g, g, out=s)
+        s *= c(1.0 - self.alpha)
+        v += s
+        if self.centered:
+            a = self._buffer("grad_avg", key, p)
+            a *= c(self.alpha)
+            np.multiply(g, c(1.0 - self.alpha), out=s)
+            a += s
+            np.multiply(a, a, out=s)
+            np.subtract(v, s, out=s)
+            np.sqrt(s, out=s)
+        else:
+            np.sqrt(v, out=s)
+        s += c(self.eps)
+        np.divide(g, s, out=s)                 # s = g / (sqrt(...) + eps)
+        if self.momentum:
+            b = self._buffer("momentum_buffer", key, p)
+            b *= c(self.momentum)
+            b += s
+            np.multiply(b, c(self.lr), out=s)
+        else:
+            s *= c(self.lr)
+        p -= s
+
+    def get_config(self):
+        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps,
+                "weight_decay": self.weight_decay, "momentum": self.momentum,
+                "centered": self.centered}
+
+
+@_register("adadelta")
+class AdaDelta(Optimizer):
+    """AdaDelta: RMSProp whose step size comes from a running mean of past squared steps.
+
+    With ``g = grad + weight_decay * p`` and ``v`` (``square_avg``), ``u`` (``acc_delta``)
+    starting at 0::
+
+        v_t  = rho * v_{t-1} + (1 - rho) * g_t^2
+        dx_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) * g_t
+        u_t  = rho * u_{t-1} + (1 - rho) * dx_t^2
+        p_t  = p_{t-1} - lr * dx_t
+
+    Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (2012); the paper has no ``lr``
+    (it is 1.0, the default here as in PyTorch).
+    """
+
+    def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, *, learning_rate: float | None = None) -> None:
+        super().__init__(_course_alias(lr, learning_rate))
+        self.rho = _unit("rho", rho, closed=True)
+        self.eps = _nonnegative("eps", eps)
+        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+
+    def update_one(self, key, p, g):
+        c = p.dtype.type
+        s, dx = self._work(key, p), self._work(key, p, 2)
+        if self.weight_decay:
+            g = self._l2(key, p, g)
+        v = self._buffer("square_avg", key, p)
+        u = self._buffer("acc_delta", key, p)
+        eps = c(self.eps)
+        v *= c(self.rho)
+        np.multiply(g, g, out=s)
+        s *= c(1.0 - self.rho)
+        v += s
+        np.add(v, eps, out=s)
+        np.sqrt(s, out=s)
+        np.add(u, eps, out=dx)
+        np.sqrt(dx, out=dx)
+        dx /= s
+        dx *= g
+        u *= c(self.rho)
+        np.multiply(dx, dx, out=s)
+        s *= c(1.0 - self.rho)
+        u += s
+        dx *= c(self.lr)
+        p -= dx
+
+    def get_config(self):
+        return {"lr": self.lr, "rho": self.rho, "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+
+@_register("adam")
+class Adam(Optimizer):
+    """Adam: momentum on the gradient and RMSProp scaling, both bias-corrected.
+
+    With ``g = grad + weight_decay * p`` (or, with ``decoupled_weight_decay``, first
+    ``p <- p * (1 - lr * weight_decay)`` and ``g = grad``) and ``m``, ``v`` starting at 0::
+
+        m_t = beta1 * m_{t-1} + (1 - beta1) * g_t                 (exp_avg)
+        v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2               (exp_avg_sq)
+        vhat_t = max(vhat_{t-1}, v_t)  if amsgrad  else  v_t      (max_exp_avg_sq)
+        p_t = p_{t-1} - lr / (1 - beta1^t) * m_t / (sqrt(vhat_t) / sqrt(1 - beta2^t) + eps)
+
+    Kingma and Ba, "Adam: A Method for Stochastic Optimization" (ICLR 2015); AMSGrad: Reddi,
+    Kale and Kumar, "On the Convergence of Adam and Beyond" (ICLR 2018). Epsilon is added to
+    the bias-corrected ``sqrt(v)``, as in the paper and PyTorch; the course's code adds it
+    to the uncorrected ``sqrt(v)`` (``lr_t * m / (sqrt(v) + eps)``), which weighs ``eps``
+    ``sqrt(1 - beta2^t)`` times less, a visible difference in the first steps.
+    """
+
+    def __init__(self, lr: float = 0.001, betas: Sequence[float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
+                 decoupled_weight_decay: bool = False, *, learning_rate: float | None = None,
+                 beta1: float | None = None, beta2: float | None = None) -> None:
+        super().__init__(_course_alias(lr, learning_rate))
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}.")
+        b1 = _course_alias(betas[0], beta1)
+        b2 = _course_alias(betas[1], beta2)
+        self.betas = (_unit("beta1" if beta1 is not None else "betas[0]", b1),
+                      _unit("beta2" if beta2 is not None else "betas[1]", b2))
+        self.eps = _nonnegative("eps", eps)
+        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+        self.amsgrad = check_bool("amsgrad", amsgrad)
+        self.decoupled_weight_decay = check_bool("decoupled_weight_decay",
+                                                 decoupled_weight_decay)
+
+    def update_one(self, key, p, g):
+        c = p.dtype.type
+        s = self._work(key, p)
+        beta1, beta2 = self.betas
+        if self.weight_decay:
+            if self.decoupled_weight_decay:
+                p *= c(1.0 - self.lr * self.weight_decay)
+            else:
+                g = self._l2(key, p, g)
+        m = self._buffer("exp_avg", key, p)
+        v = self._buffer("exp_avg_sq", key, p)
+        m *= c(beta1)
+        np.multiply(g, c(1.0 - beta1), out=s)
+        m += s
+        v *= c(beta2)
+        np.multiply(g, g, out=s)
+        s *= c(1.0 - beta2)
+        v += s
+        if self.amsgrad:
+            v_max = self._buffer("max_exp_avg_sq", key, p)
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+        # lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps), with the correction of v
+        # moved to the numerator and eps: one pass over the array fewer, same value
+        root = math.sqrt(1.0 - beta2 ** self.t)
+        np.sqrt(v, out=s)
+        s += c(self.eps * root)
+        np.divide(m, s, out=s)
+        s *= c(self.lr / (1.0 - beta1 ** self.t) * root)
+        p -= s
+
+    def get_config(self):
+        return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps,
+                "weight_decay": self.weight_decay, "amsgrad": self.amsgrad,
+                "decoupled_weight_decay": self.decoupled_weight_decay}
+
+
+@_register("adamw")
+class AdamW(Adam):
+    """AdamW: ``Adam`` with decoupled weight decay (``weight_decay=0.01`` by default).
+
+    The decay shrinks the parameters directly, ``p <- p * (1 - lr * weight_decay)``, before
+    the Adam step, instead of entering the gradient where Adam's scaling would weaken it.
+    Loshchilov and Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019).
+    """
+
+    def __init__(self, lr: float = 0.001, betas: Sequence[float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01, amsgrad: bool = False,
+                 decoupled_weight_decay: bool = True, *, learning_rate: float | None = None,
+                 beta1: float | None = None, beta2: float | None = None) -> None:
+        super().__init__(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay,
+                         learning_rate=learning_rate, beta1=beta1, beta2=beta2)
+
+
+# The names PyTorch and the course use for the same classes.
+RMSprop = RMSProp
+Adagrad = AdaGrad
+Adadelta = AdaDelta
+
+
+def get_optimizer(optimizer, **config) -> Optimizer:
+    """An optimizer object as given, or a new one for a registered name (``"adam"``) built
+    with ``config`` (e.g. ``get_optimizer("adam", lr=1e-3)``)."""
     if isinstance(optimizer, Optimizer):
+        if config:
+            raise ValueError(f"config must be empty when optimizer is an object; got {config!r}.")
         return optimizer
-    return OPTIMIZERS.get(optimizer)()
+    return OPTIMIZERS.get(optimizer)(**config)
+
+
+# -- gradient clipping -----------------------------------------------------------------------
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float,
+                   norm_type: float = 2.0) -> float:
+    """Scale all gradients together, in place, so that their global norm is at most
+    ``max_norm``; return the global norm before clipping.
+
+    ``total = || (||g_1||, ||g_2||, ...) ||`` (the norm of all entries as one vector, the
+    ``norm_type``-norm, ``inf`` for the largest magnitude); when
+    ``c = max_norm / (total + 1e-6) < 1`` every gradient becomes ``c * g``. The direction of
+    the step is kept, only its length is capped. Same rule and the same ``1e-6`` as
+    PyTorch's ``clip_grad_norm_`` (Pascanu, Mikolov and Bengio, "On the difficulty of
+    training recurrent neural networks", ICML 2013).
+    """
+    max_norm = check_number("max_norm", max_norm, low=0.0, low_open=True)
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"norm_type must be a number > 0 or inf; got {norm_type!r}.")
+    norms = [np.linalg.norm(g.ravel(), ord=norm_type) for g in grads.values()]
+    total = float(np.linalg.norm(np.array(norms, dtype=np.float64), ord=norm_type))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads.values():
+            g *= g.dtype.type(coef)
+    return total
+
+
+def clip_grad_value(grads: dict[str, np.ndarray], clip_value: float) -> None:
+    """Clip every gradient entry, in place, to ``[-clip_value, clip_value]`` (as PyTorch's
+    ``clip_grad_value_``). Unlike ``clip_grad_norm`` this can change the step's direction."""
+    clip_value = check_number("clip_value", clip_value, low=0.0, low_open=True)
+    for g in grads.values():
+        c = g.dtype.type(clip_value)
+        np.clip(g, -c, c, out=g)

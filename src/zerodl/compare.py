@@ -1,0 +1,222 @@
+"""``zerodl compare-optimizers``: the course's optimizer comparison on MNIST.
+
+Every optimizer trains the same network from the same initial weights (one ``seed``) on the
+same mini-batches in the same order; the per-step training loss and the test accuracy every
+few steps are recorded, drawn in one PNG, and summed up in a table of final accuracy and
+training time (the time of the training steps alone, without the test evaluations).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import time
+from typing import Sequence
+
+import numpy as np
+
+from ._fileio import atomic_write
+from .model import mlp
+from .optimizers import OPTIMIZERS, get_optimizer
+
+
+def compare_optimizers(names: Sequence[str], x_train, d_train, x_test, d_test, *,
+                       layers: Sequence[int] = (784, 100, 10), init="he", epochs: int = 3,
+                       batch_size: int = 100, lrs: dict[str, float] | None = None,
+                       seed: int = 0, eval_every: int = 60, progress=None) -> dict[str, dict]:
+    """Train ``mlp(layers, init=init, seed=seed)`` once per optimizer name; return the curves.
+
+    ``lrs`` overrides the learning rate of some optimizers (the others keep their
+    defaults). Each result holds ``optimizer`` (its repr), ``lr``, ``loss`` (the mini-batch
+    loss of every step), ``eval_step`` and ``test_accuracy`` (every ``eval_every`` steps,
+    from step 0, and at the end), ``steps_per_epoch`` and ``seconds`` (training steps only).
+    ``progress(name, result)`` is called after each optimizer.
+    """
+    lrs = dict(lrs or {})
+    results = {}
+    for name in names:
+        model = mlp(layers, init=init, seed=seed)
+        x = model._inputs(x_train)
+        d = model._labels(d_train, len(x))
+        xt = model._inputs(x_test)
+        dt = model._labels(d_test, len(xt))
+        optimizer = get_optimizer(name, **({"lr": lrs[name]} if name in lrs else {}))
+        rng = np.random.default_rng(seed)          # the same batches for every optimizer
+        n = len(x)
+        losses, eval_steps, accuracy = [], [0], [model._evaluate(xt, dt)["accuracy"]]
+        seconds, step = 0.0, 0
+        for _ in range(epochs):
+            order = rng.permutation(n)
+            for start in range(0, n, batch_size):
+                begin = time.perf_counter()
+                idx = order[start:start + batch_size]
+                loss, _ = model._train_step(x[idx], d[idx], optimizer)
+                seconds += time.perf_counter() - begin
+                losses.append(loss)
+                step += 1
+                if step % eval_every == 0:
+                    eval_steps.append(step)
+                    accuracy.append(model._evaluate(xt, dt)["accuracy"])
+        if eval_steps[-1] != step:
+            eval_steps.append(step)
+            accuracy.append(model._evaluate(xt, dt)["accuracy"])
+        results[name] = {"optimizer": repr(optimizer), "lr": optimizer.lr, "loss": losses,
+                         "eval_step": eval_steps, "test_accuracy": accuracy,
+                         "steps_per_epoch": -(-n // batch_size), "seconds": seconds}
+        if progress is not None:
+            progress(name, results[name])
+    return results
+
+
+def _smooth(values: Sequence[float], window: int) -> np.ndarray:
+    """Moving average over the last ``window`` values (fewer at the start)."""
+    cumulative = np.cumsum(np.asarray(values, dtype=np.float64))
+    out = cumulative.copy()
+    out[window:] = cumulative[window:] - cumulative[:-window]
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return out / counts
+
+
+def plot_comparison(results: dict[str, dict], path: str | os.PathLike | None = None,
+                    title: str | None = None):
+    """Training loss (left, log scale, smoothed) and test accuracy (right) of every
+    optimizer against epochs; writes a PNG to ``path`` if given; returns the ``Figure``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12.5, 4.8), dpi=110, layout="constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    low = 1.0
+    for i, (name, r) in enumerate(results.items()):
+        # colour and dash both vary, so pairs that nearly coincide (adam, adamw) stay visible
+        style = {"color": f"C{i % 10}", "ls": "-" if i % 2 == 0 else "--", "lw": 1.8}
+        per_epoch = r["steps_per_epoch"]
+        steps = np.arange(1, len(r["loss"]) + 1) / per_epoch
+        ax_loss.plot(steps, _smooth(r["loss"], max(1, per_epoch // 6)), label=name, **style)
+        epochs = np.asarray(r["eval_step"]) / per_epoch
+        acc = np.asarray(r["test_accuracy"])
+        ax_acc.plot(epochs, acc, marker="o", ms=2.5, label=f"{name}  {acc[-1]:.4f}", **style)
+        # the axis shows the second half of the first epoch on; the first steps would
+        # squeeze the differences that matter into a thin band
+        later = acc[epochs >= min(0.5, epochs[-1] / 2)]
+        low = min(low, float(later.min()))
+    ax_loss.set_yscale("log")
+    ax_loss.set_title("Training loss (mini-batches, moving average)")
+    ax_loss.set_ylabel("cross-entropy loss")
+    ax_acc.set_title("Test accuracy")
+    ax_acc.set_ylabel("accuracy")
+    high = max(max(r["test_accuracy"]) for r in results.values())
+    ax_acc.set_ylim(max(0.0, low - 0.02), min(1.0, high + 0.01))
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlabel("epoch")
+        ax.grid(True, which="both", alpha=0.25)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    ax_loss.legend(frameon=False, ncols=2, fontsize=9)
+    ax_acc.legend(frameon=False, loc="lower right", fontsize=9, title="final test accuracy",
+                  title_fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    if path is not None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        with atomic_write(path) as f:
+            f.write(buffer.getvalue())
+    return fig
+
+
+def format_table(results: dict[str, dict]) -> str:
+    """One line per optimizer: learning rate, mean training loss of the last epoch, final
+    test accuracy and training time."""
+    head = f"{'optimizer':<10} {'lr':>8} {'train loss':>11} {'test acc':>9} {'time (s)':>9}"
+    lines = [head, "-" * len(head)]
+    for name, r in results.items():
+        last = r["loss"][-r["steps_per_epoch"]:]
+        lines.append(f"{name:<10} {r['lr']:>8.3g} {float(np.mean(last)):>11.4f} "
+                     f"{r['test_accuracy'][-1]:>9.4f} {r['seconds']:>9.2f}")
+    return "\n".join(lines)
+
+
+# -- the command -----------------------------------------------------------------------------
+def _name_value(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        lr = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--lr must be NAME=VALUE, like adam=0.002; "
+                                         f"got {text!r}") from None
+    if name.lower() not in OPTIMIZERS:
+        raise argparse.ArgumentTypeError(f"--lr names an unknown optimizer {name!r}; valid "
+                                         f"names are {', '.join(OPTIMIZERS.names())}")
+    if not lr > 0:
+        raise argparse.ArgumentTypeError(f"--lr must be > 0; got {text!r}")
+    return name.lower(), lr
+
+
+def _names(text: str) -> list[str]:
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in OPTIMIZERS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"--optimizers must list names from "
+                                         f"{','.join(OPTIMIZERS.names())}; got {text!r}")
+    return names
+
+
+def add_parser(subparsers) -> None:
+    from .cli import _init, _layers, _positive
+
+    p = subparsers.add_parser(
+        "compare-optimizers", help="train the same MNIST network with each optimizer and "
+        "plot their curves", description="Train the same network (same seed, same batches) "
+        "with each optimizer on MNIST; write the loss and test-accuracy curves to one PNG "
+        "and print a table of final accuracy and training time.")
+    p.add_argument("--optimizers", type=_names, default=OPTIMIZERS.names(), metavar="NAMES",
+                   help=f"comma-separated (default {','.join(OPTIMIZERS.names())})")
+    p.add_argument("--epochs", type=_positive(int), default=3, help="(default 3)")
+    p.add_argument("--layers", type=_layers, default=[784, 100, 10], metavar="SIZES",
+                   help="layer sizes joined by '-' (default 784-100-10)")
+    p.add_argument("--init", type=_init, default="he", help="(default he)")
+    p.add_argument("--batch-size", type=_positive(int), default=100)
+    p.add_argument("--lr", type=_name_value, action="append", default=[], metavar="NAME=VALUE",
+                   help="learning rate of one optimizer, e.g. --lr sgd=0.1 (repeatable; "
+                        "default: each optimizer's own)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-size", type=_positive(int), metavar="N",
+                   help="train on the first N training images only (quick tries)")
+    p.add_argument("--points-per-epoch", type=_positive(int), default=10,
+                   help="test-accuracy points per epoch (default 10)")
+    p.add_argument("--plot", default="optimizers.png", metavar="FILE",
+                   help="PNG file for the curves (default optimizers.png)")
+    p.add_argument("--data-dir", help="folder with the MNIST files")
+    p.add_argument("--quiet", action="store_true", help="print only the table")
+
+
+def run(args) -> int:
+    from .cli import UsageError
+    from .datasets import load_mnist
+
+    if args.layers[0] != 784 or args.layers[-1] != 10:
+        raise UsageError(f"--layers must run from 784 inputs to 10 outputs for MNIST; got "
+                         f"{'-'.join(map(str, args.layers))}")
+    (x_train, d_train), (x_test, d_test) = load_mnist(data_dir=args.data_dir)
+    if args.train_size:
+        x_train, d_train = x_train[:args.train_size], d_train[:args.train_size]
+    per_epoch = -(-len(x_train) // args.batch_size)
+    eval_every = max(1, per_epoch // args.points_per_epoch)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say(f"comparing {', '.join(args.optimizers)}: {'-'.join(map(str, args.layers))}, init "
+        f"{args.init}, batch {args.batch_size}, {args.epochs} epochs of {len(x_train)} "
+        f"images, seed {args.seed}")
+    results = compare_optimizers(
+        args.optimizers, x_train, d_train, x_test, d_test, layers=args.layers, init=args.init,
+        epochs=args.epochs, batch_size=args.batch_size, lrs=dict(args.lr), seed=args.seed,
+        eval_every=eval_every,
+        progress=lambda name, r: say(f"  {r['optimizer']}: test accuracy "
+                                     f"{r['test_accuracy'][-1]:.4f} in {r['seconds']:.1f} s"))
+    print(format_table(results))
+    title = (f"MNIST {'-'.join(map(str, args.layers))}, init {args.init}, batch "
+             f"{args.batch_size}, seed {args.seed}: the same batches for every optimizer")
+    plot_comparison(results, args.plot, title=title)
+    say(f"curves written to {args.plot}")
+    return 0
