@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", default="softmax", choices=OUTPUTS.names())
     check.add_argument("--samples", type=_positive(int), default=4)
     check.add_argument("--seed", type=int, default=0)
+    from . import bench
+    bench.add_parser(sub)
     return parser
 
 
@@ -184,6 +186,7 @@ def cmd_gradcheck(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck}
+COMMANDS["bench"] = lambda args: __import__("zerodl.bench", fromlist=["run"]).run(args)
 
 
 def main(argv=None) -> int:
