@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .initializers import describe
-from .layers import ACTIVATIONS, Dense, Layer
+from .layers import ACTIVATIONS, Dense, Layer, ReLU
 from .losses import Output, get_output
 from .optimizers import get_optimizer
 from ._checks import check_int
@@ -77,6 +77,9 @@ class Sequential:
                                  f"is followed by one with n_in={nxt.n_in}.")
         if isinstance(layers[0], Dense):
             layers[0].input_grad = False
+        for prev, layer in zip(layers, layers[1:]):
+            if isinstance(prev, Dense) and isinstance(layer, ReLU):
+                layer.inplace = True     # the Dense output is fresh: apply ReLU to it in place
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         for i, layer in enumerate(self.dense, start=1):
@@ -163,11 +166,25 @@ class Sequential:
 
     # -- training ------------------------------------------------------------------------
     def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer) -> tuple[float, np.ndarray]:
-        u = self._forward(x)
-        loss, du, y = self.output.loss_and_grad(u, d)
-        self._backward(du)
+        # Training mode: layers reuse their work arrays from the previous step (layers.py).
+        for layer in self.layers:
+            layer.training = True
+        try:
+            u = self._forward(x)
+            loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)  # u is ours
+            self._backward(du)
+        finally:
+            for layer in self.layers:
+                layer.training = False
         optimizer.update(self.params, self.grads)
         return loss, y
+
+    def _batch_buffer(self, n: int) -> np.ndarray:
+        """The (n, n_in) array that training gathers each batch into, kept between steps."""
+        buf = getattr(self, "_xb", None)
+        if buf is None or len(buf) != n:
+            buf = self._xb = np.empty((n, self.n_in), self.dtype)
+        return buf
 
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
@@ -223,7 +240,9 @@ class Sequential:
                     if step == total:
                         break
                     idx = order[start:start + batch]
-                    xb, db = x[idx], d[idx]          # the one copy per batch: a gather
+                    # The one copy per batch, a gather, into the previous batch's array.
+                    xb = np.take(x, idx, axis=0, out=self._batch_buffer(len(idx)), mode="clip")
+                    db = d[idx]
                     loss, y = self._train_step(xb, db, optimizer)
                     loss_sum += loss * len(idx)
                     seen += len(idx)
