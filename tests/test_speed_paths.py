@@ -170,3 +170,12 @@ def test_plain_predict_matches_zerodl():
     x = RNG.random((4, 8), dtype=np.float32)
     got = bench.plain_predict([W for W, _ in weights], [b + 0.1 for _, b in weights], x.copy())
     np.testing.assert_allclose(got, model.predict(x), rtol=1e-5)
+
+
+def test_fit_keeps_no_work_arrays_afterwards():
+    x = RNG.standard_normal((50, 4)).astype(np.float32)
+    d = RNG.integers(0, 2, 50)
+    model = mlp([4, 6, 2], seed=0)
+    model.fit(x, d, batch_size=None, epochs=2, verbose=0)       # full batch: arrays as big as x
+    assert model._xb is None
+    assert not any(getattr(layer, "_buffers", None) for layer in model.layers)

@@ -186,6 +186,12 @@ class Sequential:
             buf = self._xb = np.empty((n, self.n_in), self.dtype)
         return buf
 
+    def _release_buffers(self) -> None:
+        """Drop the work arrays of training (a full-batch fit's are as large as x)."""
+        self._xb = None
+        for layer in self.layers:
+            layer.__dict__.pop("_buffers", None)
+
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
             steps: int | None = None, eval_every: int | None = None) -> History:
@@ -263,6 +269,7 @@ class Sequential:
                 bar.set_postfix_str(text, refresh=False)
                 if verbose == 2:
                     print(f"epoch {epoch}: {text}", file=sys.stderr)
+        self._release_buffers()
         return history
 
     # -- inspection and files ------------------------------------------------------------
