@@ -741,7 +741,7 @@ in `forward` and read them in `backward`:
     code(r"""
 dense1, relu, dense2 = net.layers
 print("Dense 1 stored its input x:       ", dense1.x)
-print("ReLU stored the sign of u1 (mask):", relu.mask)
+print("ReLU stored its output z1 = max(u1, 0); its sign is u1's:", relu.y > 0)
 print("Dense 2 stored its input z1:      ", dense2.x)
 """),
     md(r"""

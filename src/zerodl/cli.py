@@ -14,7 +14,7 @@ from .layers import ACTIVATIONS
 from . import compare
 from .losses import OUTPUTS
 from .optimizers import OPTIMIZERS
-from . import coursekit, trace
+from . import bench, coursekit, trace
 from .schedules import SCHEDULES
 
 
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_parser(sub)
     coursekit.add_parser(sub)
     compare.add_parser(sub)
+    bench.add_parser(sub)
     return parser
 
 
@@ -238,7 +239,8 @@ def cmd_gradcheck(args) -> int:
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
             "compare-optimizers": compare.run}
-COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run})
+COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run,
+                 "bench": bench.run})
 
 
 def main(argv=None) -> int:

@@ -17,11 +17,27 @@ from .initializers import describe, get_initializer
 
 
 class Layer:
-    """Base class. Layers without parameters keep ``params`` and ``grads`` empty."""
+    """Base class. Layers without parameters keep ``params`` and ``grads`` empty.
+
+    ``training``: the model switches it on for the duration of one training step. Layers
+    may then write into work arrays they keep between steps (``_work``) instead of
+    allocating new ones; what they return is valid only until their next training call.
+    Off, every call returns new arrays, so results handed to a user are never overwritten.
+    """
+
+    training = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+
+    def _work(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """A work array of this layer, reused while batches keep the same shape."""
+        work = self.__dict__.setdefault("_buffers", {})
+        buf = work.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = work[name] = np.empty(shape, dtype)
+        return buf
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -70,29 +86,50 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        y = x @ self.W
+        W = self.W
+        # Training writes y into the array of the previous step: no allocation per batch.
+        out = self._work("y", (len(x), self.n_out), W.dtype) if self.training else None
+        y = np.matmul(x, W, out=out)
         y += self.b          # in place: no second (N, n_out) array for the bias
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
         # out= writes into the gradient arrays the optimizer already holds references to.
-        np.matmul(self.x.T, dy, out=self.grads["W"])
+        if len(dy) == 1:    # one sample: x.T dy is an outer product, which a broadcast
+            np.multiply(self.x.T, dy, out=self.grads["W"])   # multiply does 2-3x faster
+        else:
+            np.matmul(self.x.T, dy, out=self.grads["W"])
         np.sum(dy, axis=0, out=self.grads["b"])
-        return dy @ self.W.T if self.input_grad else None
+        if not self.input_grad:
+            return None
+        out = self._work("dx", self.x.shape, dy.dtype) if self.training else None
+        return np.matmul(dy, self.W.T, out=out)
 
     def get_config(self) -> dict:
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
 
 
 class ReLU(Layer):
-    """``y = max(x, 0)``; ``dy/dx`` is 1 where ``x > 0`` and 0 elsewhere (0 at ``x == 0``)."""
+    """``y = max(x, 0)``; ``dy/dx`` is 1 where ``x > 0`` and 0 elsewhere (0 at ``x == 0``).
+
+    Backward reads the mask from the output: ``y > 0`` exactly where ``x > 0``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The model switches this on after a Dense layer, whose fresh output nobody else
+        # holds: the ReLU then overwrites it (bias and activation fused in one array).
+        self.inplace = False
 
     def forward(self, x):
-        self.mask = x > 0
-        return np.maximum(x, 0)   # a new array: the caller's x is left as it was
+        self.y = np.maximum(x, 0, out=x if self.inplace else None)
+        return self.y
 
     def backward(self, dy):
-        return dy * self.mask
+        if not self.training:
+            return dy * (self.y > 0)
+        mask = np.greater(self.y, 0, out=self._work("mask", dy.shape, bool))
+        return np.multiply(dy, mask, out=self._work("dx", dy.shape, dy.dtype))
 
 
 class LeakyReLU(Layer):

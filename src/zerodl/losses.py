@@ -28,8 +28,12 @@ class Output:
     def predict(self, u: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def loss_and_grad(self, u: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Return ``(mean loss, dE/du, y)`` for one batch."""
+    def loss_and_grad(self, u: np.ndarray, d: np.ndarray,
+                      overwrite_u: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
+        """Return ``(mean loss, dE/du, y)`` for one batch.
+
+        ``overwrite_u=True`` allows using u's memory (outputs that support it do so).
+        """
         raise NotImplementedError
 
     def loss(self, u: np.ndarray, d: np.ndarray) -> float:
@@ -71,22 +75,33 @@ class SoftmaxCrossEntropy(Output):
             return d.astype(np.intp, copy=False)
         return d.astype(dtype, copy=False)
 
-    def loss_and_grad(self, u, d):
+    def loss_and_grad(self, u, d, overwrite_u: bool = False):
+        """``overwrite_u=True`` computes ``y`` in u's own memory (the training loop's array).
+
+        Per row: ``s = u - max(u)``, ``y = exp(s) / sum(exp(s))``, and the loss is
+        ``sum_k d_k (log sum(exp(s)) - s_k)``, read off ``s`` before ``exp`` overwrites it.
+        """
         n = u.shape[0]
-        shifted = u - u.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        y = exp / total
-        log_total = np.log(total)
-        grad = y.copy()
+        shifted = np.subtract(u, u.max(axis=1, keepdims=True), out=u if overwrite_u else None)
         if d.ndim == 1:
             rows = np.arange(n)
-            loss = float(np.mean(log_total[:, 0] - shifted[rows, d]))
+            label_terms = float(shifted[rows, d].sum())        # sum_n s_{n, d_n}
+            weights = None                                      # each row's labels sum to 1
+        else:
+            label_terms = float(np.vdot(d, shifted))           # sum_nk d_nk s_nk
+            weights = d.sum(axis=1)
+        y = np.exp(shifted, out=shifted)
+        total = y.sum(axis=1, keepdims=True)
+        y /= total
+        log_total = np.log(total[:, 0])
+        log_terms = float(log_total.sum() if weights is None else np.dot(log_total, weights))
+        loss = (log_terms - label_terms) / n
+        grad = y.copy()
+        if d.ndim == 1:
             grad[rows, d] -= 1
         else:
-            loss = float(np.sum(d * (log_total - shifted)) / n)
             grad -= d
-        grad /= grad.dtype.type(n)
+        grad *= grad.dtype.type(1 / n)      # multiplying by 1/N: cheaper than a division
         return loss, grad, y
 
     def correct(self, y, d):
@@ -110,7 +125,7 @@ class SigmoidBinaryCrossEntropy(Output):
     def predict(self, u):
         return F.sigmoid(u)
 
-    def loss_and_grad(self, u, d):
+    def loss_and_grad(self, u, d, overwrite_u=False):
         y = F.sigmoid(u)
         loss = float(np.mean(np.maximum(u, 0) - d * u + np.log1p(np.exp(-np.abs(u)))))
         grad = (y - d) / y.dtype.type(y.size)
@@ -134,7 +149,7 @@ class IdentityMeanSquaredError(Output):
     def predict(self, u):
         return u
 
-    def loss_and_grad(self, u, d):
+    def loss_and_grad(self, u, d, overwrite_u=False):
         diff = u - d
         size = diff.dtype.type(diff.size)
         loss = float(0.5 * np.vdot(diff, diff) / size)

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .initializers import describe
-from .layers import ACTIVATIONS, Dense, Layer, Step
+from .layers import ACTIVATIONS, Dense, Layer, ReLU, Step
 from .losses import Output, get_output
 from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
@@ -122,6 +122,9 @@ class Sequential:
                                  f"is followed by one with n_in={nxt.n_in}.")
         if isinstance(layers[0], Dense):
             layers[0].input_grad = False
+        for prev, layer in zip(layers, layers[1:]):
+            if isinstance(prev, Dense) and isinstance(layer, ReLU):
+                layer.inplace = True     # the Dense output is fresh: apply ReLU to it in place
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         for i, layer in enumerate(self.dense, start=1):
@@ -207,17 +210,37 @@ class Sequential:
     # -- training ------------------------------------------------------------------------
     def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer, clip_norm: float | None = None,
                     clip_value: float | None = None) -> tuple[float, np.ndarray]:
-        u = self._forward(x)
-        loss, du, y = self.output.loss_and_grad(u, d)
-        if not math.isfinite(loss):
-            return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
-        self._backward(du)
+        # Training mode: layers reuse their work arrays from the previous step (layers.py).
+        for layer in self.layers:
+            layer.training = True
+        try:
+            u = self._forward(x)
+            loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)  # u is ours
+            if not math.isfinite(loss):
+                return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
+            self._backward(du)
+        finally:
+            for layer in self.layers:
+                layer.training = False
         if clip_value is not None:
             clip_grad_value(self.grads, clip_value)
         if clip_norm is not None:
             clip_grad_norm(self.grads, clip_norm)
         optimizer.update(self.params, self.grads)
         return loss, y
+
+    def _batch_buffer(self, n: int) -> np.ndarray:
+        """The (n, n_in) array that training gathers each batch into, kept between steps."""
+        buf = getattr(self, "_xb", None)
+        if buf is None or len(buf) != n:
+            buf = self._xb = np.empty((n, self.n_in), self.dtype)
+        return buf
+
+    def _release_buffers(self) -> None:
+        """Drop the work arrays of training (a full-batch fit's are as large as x)."""
+        self._xb = None
+        for layer in self.layers:
+            layer.__dict__.pop("_buffers", None)
 
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
@@ -370,7 +393,9 @@ class Sequential:
                     if step == total or stop.requested:
                         break
                     idx = order[start:start + batch]
-                    xb, db = x[idx], d[idx]          # the one copy per batch: a gather
+                    # The one copy per batch, a gather, into the previous batch's array.
+                    xb = np.take(x, idx, axis=0, out=self._batch_buffer(len(idx)), mode="clip")
+                    db = d[idx]
                     loss, y = self._train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
                         raise diverged(loss, step + 1, self._restore_if_not_finite(start_params))
@@ -412,6 +437,7 @@ class Sequential:
                   f"weights of that step and the History what was recorded"
                   f"{f', checkpoint written to {checkpoint}' if checkpoint else ''}.",
                   file=sys.stderr)
+        self._release_buffers()
         return history
 
     def _restore_if_not_finite(self, saved: dict[str, np.ndarray]) -> bool:
