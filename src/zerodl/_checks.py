@@ -128,8 +128,13 @@ def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True
                          f"{got}.")
     if a.size == 0:
         raise ValueError(f"{name} must hold at least one sample; got {_describe_array(a)}.")
-    # min and max propagate NaN and reach infinities: two passes, no temporary array.
-    if finite and a.dtype.kind == "f" and not (np.isfinite(a.min()) and np.isfinite(a.max())):
+    # One pass, no temporary: the sum is finite when every value is. A non-finite sum may
+    # also be a finite overflow, so only then the exact test (min and max propagate NaN).
+    if finite and a.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.add.reduce(a, axis=None)
+    if (finite and a.dtype.kind == "f" and not np.isfinite(total)
+            and not (np.isfinite(a.min()) and np.isfinite(a.max()))):
         raise ValueError(f"{name} must hold only finite numbers (no NaN or inf); got "
                          f"{_first_bad(a, ~np.isfinite(a))}.")
     return a
