@@ -137,7 +137,7 @@ def test_plain_loop_trains_the_same_weights_as_fit(opt, lr):
     sizes, batch, steps = [12, 9, 7, 4], 20, 11       # 90 = 4 full batches + 10: a partial one
     weights = bench.initial_weights(sizes, 5)
     _, (Ws, bs) = bench.run_plain(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
-    result = bench.run_zerodl(x, d, sizes, batch, opt, lr, steps, weights, seed=2, stand_in=True)
+    result = bench.run_zerodl(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
     model = result[1]
     for i, (W, b) in enumerate(zip(Ws, bs), start=1):
         np.testing.assert_allclose(model.params[f"W{i}"], W, rtol=1e-4, atol=1e-5)
