@@ -8,14 +8,13 @@ training time (the time of the training steps alone, without the test evaluation
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import time
 from typing import Sequence
 
 import numpy as np
 
-from ._fileio import atomic_write
+from .plotting import save_png
 from .model import mlp
 from .optimizers import OPTIMIZERS, get_optimizer
 
@@ -117,10 +116,7 @@ def plot_comparison(results: dict[str, dict], path: str | os.PathLike | None = N
     if title:
         fig.suptitle(title, fontsize=11)
     if path is not None:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        with atomic_write(path) as f:
-            f.write(buffer.getvalue())
+        save_png(fig, path)
     return fig
 
 

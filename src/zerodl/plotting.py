@@ -49,8 +49,13 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
     if title:
         fig.suptitle(title, fontsize=11)
     if path is not None:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        with atomic_write(path) as f:
-            f.write(buffer.getvalue())
+        save_png(fig, path)
     return fig
+
+
+def save_png(fig, path: str | os.PathLike) -> None:
+    """Render ``fig`` to PNG in memory, then write it atomically: no half-drawn file."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    with atomic_write(path) as f:
+        f.write(buffer.getvalue())
