@@ -27,19 +27,23 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
     fig = Figure(figsize=(5.2 * len(metrics), 4.0), dpi=110, layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
+        finals = [table[k][-1] for k in (metric, "val_" + metric) if table.get(k)]
         for prefix, name in (("", "train"), ("val_", val_label)):
             ys = table.get(prefix + metric)
             if not ys:
                 continue
             ax.plot(xs, ys, color=COLORS["val" if prefix else "train"], lw=2,
                     marker="o" if len(xs) <= 30 else None, ms=3.5, label=name)
+            # The higher curve's final value goes above its end, the lower one's below.
+            above = ys[-1] >= max(finals) if not prefix else ys[-1] > min(finals)
             ax.annotate(f"{ys[-1]:.4f}", (xs[-1], ys[-1]), textcoords="offset points",
-                        xytext=(-4, 6 if prefix else -12), ha="right", fontsize=9,
+                        xytext=(-4, 6 if above else -12), ha="right", fontsize=9,
                         color=COLORS["val" if prefix else "train"])
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric)
         ax.set_title(metric.capitalize())
         ax.grid(True, alpha=0.3)
+        ax.margins(y=0.08)          # room for the final-value labels at the curves' ends
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if metric == "accuracy":
