@@ -7,19 +7,9 @@ from zerodl import Dense, ReLU, Sequential, mlp
 from zerodl.layers import ACTIVATIONS
 from zerodl.losses import OUTPUTS
 from zerodl.optimizers import SGD
+from zerodl.trace import course_232     # the course's 2-3-2 network and its fixed weights
 
 RNG = np.random.default_rng(0)
-
-
-def course_232():
-    """The course's 2-3-2 backprop network with its fixed weights."""
-    model = Sequential([Dense(2, 3, dtype=np.float64), ReLU(), Dense(3, 2, dtype=np.float64)],
-                       output="softmax")
-    model.params["W1"][:] = [[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]
-    model.params["b1"][:] = [0.1, 0.2, 0.3]
-    model.params["W2"][:] = [[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]
-    model.params["b2"][:] = [0.1, 0.2]
-    return model
 
 
 def test_course_232_backprop_cell_hand_worked():
