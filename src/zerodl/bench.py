@@ -18,7 +18,6 @@ This module is a tool, not part of the test suite; it needs MNIST (``--data-dir`
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
