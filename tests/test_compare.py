@@ -16,13 +16,13 @@ def _slice(n_train=400, n_test=200):
 
 def test_same_initial_weights_and_same_batches_for_every_optimizer(monkeypatch):
     seen = []
-    original = Sequential._train_step
+    original = Sequential.train_step
 
     def spy(self, x, d, optimizer, **kw):
         seen.append((type(optimizer).__name__, x[:, :3].copy(), d.copy()))
         return original(self, x, d, optimizer, **kw)
 
-    monkeypatch.setattr(Sequential, "_train_step", spy)
+    monkeypatch.setattr(Sequential, "train_step", spy)
     results = compare_optimizers(["sgd", "adam", "rmsprop"], *_slice(), layers=(784, 16, 10),
                                  epochs=2, batch_size=64, eval_every=3, seed=5,
                                  lrs={"sgd": 0.2})

@@ -106,13 +106,13 @@ def test_same_seed_bit_identical_and_global_state_untouched():
 
 def _recorded_batches(model, x, d, **kw):
     seen = []
-    original = model._train_step
+    original = model.train_step
 
     def spy(xb, db, optimizer):
         seen.append(xb[:, 0].astype(int).tolist())
         return original(xb, db, optimizer)
 
-    model._train_step = spy
+    model.train_step = spy
     model.fit(x, d, verbose=0, optimizer=SGD(0.0), **kw)
     return seen
 

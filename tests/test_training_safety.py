@@ -88,7 +88,7 @@ def test_last_update_breaking_weights_is_caught_at_the_epoch_end():
 
 def interrupt_at(model, monkeypatch, call):
     """Make the ``call``-th training step raise KeyboardInterrupt before it does anything."""
-    original = model._train_step
+    original = model.train_step
     count = [0]
 
     def step(*args):
@@ -97,7 +97,7 @@ def interrupt_at(model, monkeypatch, call):
             raise KeyboardInterrupt
         return original(*args)
 
-    monkeypatch.setattr(model, "_train_step", step)
+    monkeypatch.setattr(model, "train_step", step)
 
 
 def test_keyboard_interrupt_keeps_model_history_and_writes_checkpoint(tmp_path, monkeypatch,

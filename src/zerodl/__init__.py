@@ -4,8 +4,8 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 ``gradient``), done right and tested.
 """
 from . import functions, initializers, layers, losses, optimizers
-from . import schedules
-from .datasets import MNISTUnavailable, load_mnist
+from . import callbacks, schedules
+from .datasets import MNISTUnavailable, load_mnist, make_toy
 from .errors import TrainingDiverged
 from .gradcheck import gradient_check, gradient_errors
 from .io import load
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dense", "History", "Identity", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
-    "Sigmoid", "Step", "Tanh", "TrainingDiverged", "functions", "gradient_check",
-    "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "mlp",
+    "Sigmoid", "Step", "Tanh", "TrainingDiverged", "callbacks", "functions", "gradient_check",
+    "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
     "optimizers", "plot_history", "schedules",
 ]

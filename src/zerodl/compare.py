@@ -35,30 +35,30 @@ def compare_optimizers(names: Sequence[str], x_train, d_train, x_test, d_test, *
     results = {}
     for name in names:
         model = mlp(layers, init=init, seed=seed)
-        x = model._inputs(x_train)
-        d = model._labels(d_train, len(x))
-        xt = model._inputs(x_test)
-        dt = model._labels(d_test, len(xt))
+        x = model.prepare_inputs(x_train)
+        d = model.prepare_labels(d_train, len(x))
+        xt = model.prepare_inputs(x_test)
+        dt = model.prepare_labels(d_test, len(xt))
         optimizer = get_optimizer(name, **({"lr": lrs[name]} if name in lrs else {}))
         rng = np.random.default_rng(seed)          # the same batches for every optimizer
         n = len(x)
-        losses, eval_steps, accuracy = [], [0], [model._evaluate(xt, dt)["accuracy"]]
+        losses, eval_steps, accuracy = [], [0], [model.evaluate_prepared(xt, dt)["accuracy"]]
         seconds, step = 0.0, 0
         for _ in range(epochs):
             order = rng.permutation(n)
             for start in range(0, n, batch_size):
                 begin = time.perf_counter()
                 idx = order[start:start + batch_size]
-                loss, _ = model._train_step(x[idx], d[idx], optimizer)
+                loss, _ = model.train_step(x[idx], d[idx], optimizer)
                 seconds += time.perf_counter() - begin
                 losses.append(loss)
                 step += 1
                 if step % eval_every == 0:
                     eval_steps.append(step)
-                    accuracy.append(model._evaluate(xt, dt)["accuracy"])
+                    accuracy.append(model.evaluate_prepared(xt, dt)["accuracy"])
         if eval_steps[-1] != step:
             eval_steps.append(step)
-            accuracy.append(model._evaluate(xt, dt)["accuracy"])
+            accuracy.append(model.evaluate_prepared(xt, dt)["accuracy"])
         results[name] = {"optimizer": repr(optimizer), "lr": optimizer.lr, "loss": losses,
                          "eval_step": eval_steps, "test_accuracy": accuracy,
                          "steps_per_epoch": -(-n // batch_size), "seconds": seconds}

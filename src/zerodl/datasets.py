@@ -43,6 +43,7 @@ import numpy as np
 
 from ._checks import check_bool, check_path
 from ._fileio import atomic_write
+from .toy import TOY_DATASETS, make_toy  # noqa: F401  (part of this module's API)
 
 __all__ = ["load_mnist", "parse_idx", "MNISTUnavailable", "MIRRORS"]
 

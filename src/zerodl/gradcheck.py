@@ -31,9 +31,9 @@ def gradient_errors(model, x, d, h: float = 1e-5) -> dict[str, float]:
     """
     net = _as_float64(model)
     analytic = net.gradient(x, d)
-    x = net._inputs(x)
-    d = net._labels(d, len(x))
-    loss = lambda: net.output.loss(net._forward(x), d)
+    x = net.prepare_inputs(x)
+    d = net.prepare_labels(d, len(x))
+    loss = lambda: net.output.loss(net.forward(x), d)
     errors = {}
     for key, p in net.params.items():
         numeric = np.zeros_like(p)

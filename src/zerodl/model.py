@@ -1,8 +1,8 @@
 """The model: a stack of layers ending in a fused output/loss, and its training loop.
 
-One training step, top to bottom: ``fit`` draws a mini-batch -> ``_train_step`` ->
-``_forward`` (each layer's ``forward`` in ``layers.py``: ``x @ W + b``, activations) ->
-``output.loss_and_grad`` (``losses.py``: loss and ``dE/du``) -> ``_backward`` (each layer's
+One training step, top to bottom: ``fit`` draws a mini-batch -> ``train_step`` ->
+``forward`` (each layer's ``forward`` in ``layers.py``: ``x @ W + b``, activations) ->
+``output.loss_and_grad`` (``losses.py``: loss and ``dE/du``) -> ``backward`` (each layer's
 ``backward``: ``x.T @ dy``, ``dy @ W.T``) -> ``optimizer.update`` (``optimizers.py``).
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
 from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
                       check_path, check_seed)
+from .callbacks import Callback, CallbackList
 from .checkpoint import load_checkpoint, save_checkpoint as write_checkpoint
 from .errors import TrainingDiverged
 
@@ -143,16 +144,31 @@ class Sequential:
         return self.dense[-1].n_out
 
     # -- passes --------------------------------------------------------------------------
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The last layer's output ``u`` for prepared inputs (before the output function)."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def _backward(self, du: np.ndarray) -> None:
+    def backward(self, du: np.ndarray) -> None:
+        """Backpropagate ``dE/du`` of the last layer; fills ``grads``."""
         for layer in reversed(self.layers):
             du = layer.backward(du)
 
-    def _inputs(self, x, name: str = "x") -> np.ndarray:
+    def layer_outputs(self, x) -> list[np.ndarray]:
+        """The output of every layer in ``layers`` for ``x``, in order (new arrays).
+
+        For a Dense layer that is its 総入力 ``u``; for an activation its 中間層出力 ``z``.
+        """
+        x = self.prepare_inputs(x)
+        outputs = []
+        for layer in self.layers:
+            x = layer.forward(x)
+            outputs.append(x.copy())
+        return outputs
+
+    def prepare_inputs(self, x, name: str = "x") -> np.ndarray:
+        """Check ``x`` and bring it to shape (N, n_in) in the model's dtype."""
         x = check_array(name, x)
         if x.ndim == 1:
             x = x.reshape(1, -1)
@@ -163,42 +179,44 @@ class Sequential:
                              f"input size); got {x.shape[1]} ({name}.shape={x.shape}).")
         return x.astype(self.dtype, copy=False)
 
-    def _labels(self, d, n: int, name: str = "d") -> np.ndarray:
+    def prepare_labels(self, d, n: int, name: str = "d") -> np.ndarray:
+        """Check labels for ``n`` samples and bring them to the form the output layer takes."""
         d = check_labels(name, d, kind=getattr(self.output, "label_kind", "targets"),
                          n_samples=n, n_out=self.n_out)
         return self.output.prepare_labels(d, self.n_out, self.dtype)
 
     def predict(self, x) -> np.ndarray:
         """Output of the network, shape (N, n_out): probabilities for softmax/sigmoid."""
-        x = self._inputs(x)
-        chunks = [self.output.predict(self._forward(x[i:i + PREDICT_CHUNK]))
+        x = self.prepare_inputs(x)
+        chunks = [self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]))
                   for i in range(0, len(x), PREDICT_CHUNK)]
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
     def loss(self, x, d) -> float:
         """Mean loss over the batch."""
-        x = self._inputs(x)
-        return self.output.loss(self._forward(x), self._labels(d, len(x)))
+        x = self.prepare_inputs(x)
+        return self.output.loss(self.forward(x), self.prepare_labels(d, len(x)))
 
     def gradient(self, x, d) -> dict[str, np.ndarray]:
         """Backpropagation: the gradient of ``loss(x, d)`` for each key of ``params``."""
-        x = self._inputs(x)
-        d = self._labels(d, len(x))
-        _, du, _ = self.output.loss_and_grad(self._forward(x), d)
-        self._backward(du)
+        x = self.prepare_inputs(x)
+        d = self.prepare_labels(d, len(x))
+        _, du, _ = self.output.loss_and_grad(self.forward(x), d)
+        self.backward(du)
         return {key: g.copy() for key, g in self.grads.items()}
 
     def evaluate(self, x, d) -> dict[str, float]:
         """Mean loss and, for classifiers, accuracy over the whole of ``x``."""
-        x = self._inputs(x)
-        d = self._labels(d, len(x))
-        return self._evaluate(x, d)
+        x = self.prepare_inputs(x)
+        d = self.prepare_labels(d, len(x))
+        return self.evaluate_prepared(x, d)
 
-    def _evaluate(self, x: np.ndarray, d: np.ndarray) -> dict[str, float]:
+    def evaluate_prepared(self, x: np.ndarray, d: np.ndarray) -> dict[str, float]:
+        """``evaluate`` on arrays already checked by ``prepare_inputs``/``prepare_labels``."""
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), PREDICT_CHUNK):
             xb, db = x[i:i + PREDICT_CHUNK], d[i:i + PREDICT_CHUNK]
-            loss, _, y = self.output.loss_and_grad(self._forward(xb), db)
+            loss, _, y = self.output.loss_and_grad(self.forward(xb), db)
             total_loss += loss * len(xb)
             if self.output.has_accuracy:
                 correct += self.output.correct(y, db)
@@ -208,17 +226,21 @@ class Sequential:
         return result
 
     # -- training ------------------------------------------------------------------------
-    def _train_step(self, x: np.ndarray, d: np.ndarray, optimizer, clip_norm: float | None = None,
-                    clip_value: float | None = None) -> tuple[float, np.ndarray]:
+    def train_step(self, x: np.ndarray, d: np.ndarray, optimizer, clip_norm: float | None = None,
+                   clip_value: float | None = None) -> tuple[float, np.ndarray]:
+        """One gradient-descent step on a prepared batch; return ``(loss, y)``.
+
+        A non-finite loss skips the update (the caller decides what to do).
+        """
         # Training mode: layers reuse their work arrays from the previous step (layers.py).
         for layer in self.layers:
             layer.training = True
         try:
-            u = self._forward(x)
+            u = self.forward(x)
             loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)  # u is ours
             if not math.isfinite(loss):
                 return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
-            self._backward(du)
+            self.backward(du)
         finally:
             for layer in self.layers:
                 layer.training = False
@@ -247,7 +269,8 @@ class Sequential:
             steps: int | None = None, eval_every: int | None = None, lr_schedule=None,
             clip_norm: float | None = None, clip_value: float | None = None,
             checkpoint: str | os.PathLike | None = None,
-            resume: str | os.PathLike | None = None) -> History:
+            resume: str | os.PathLike | None = None,
+            callbacks: Sequence[Callback] | None = None) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
 
         Each epoch visits the samples in a new random order, without replacement, in batches
@@ -270,6 +293,11 @@ class Sequential:
 
         All arguments are checked here, once; the loop itself does no validation.
 
+        ``callbacks``: ``zerodl.callbacks.Callback`` objects whose hooks run at the start and
+        end of training, of each epoch and of each batch (see ``zerodl.callbacks`` for the
+        numbering and the logs); one that sets ``model.stop_training = True`` stops training
+        after the current batch.
+
         Checkpoints: ``checkpoint=PATH`` writes the whole training state (weights, optimizer
         state, the generator's state, progress, history) atomically at every epoch end and
         on Ctrl-C; ``resume=PATH`` restores it and continues, so that ``epochs`` and
@@ -290,8 +318,8 @@ class Sequential:
         aborts at once with ``KeyboardInterrupt``. Outside the main thread the
         ``KeyboardInterrupt`` arrives inside the step, which is then not counted.
         """
-        x = self._inputs(x)
-        d = self._labels(d, len(x))
+        x = self.prepare_inputs(x)
+        d = self.prepare_labels(d, len(x))
         n = len(x)
         epochs = check_int("epochs", epochs, minimum=1)
         batch = n if batch_size is None else min(check_int("batch_size", batch_size, minimum=1), n)
@@ -305,8 +333,8 @@ class Sequential:
                 raise ValueError(f"validation_data must be a pair (x_val, d_val); got a value "
                                  f"of type {type(validation_data).__name__}.")
             x_val, d_val = validation_data
-            x_val = self._inputs(x_val, "validation_data[0]")
-            d_val = self._labels(d_val, len(x_val), "validation_data[1]")
+            x_val = self.prepare_inputs(x_val, "validation_data[0]")
+            d_val = self.prepare_labels(d_val, len(x_val), "validation_data[1]")
         seed = check_seed("seed", seed)
         checkpoint = None if checkpoint is None else check_path("checkpoint", checkpoint)
         resume = None if resume is None else check_path("resume", resume)
@@ -320,13 +348,14 @@ class Sequential:
                                  f"NaN or infinite values.")
         optimizer = get_optimizer(optimizer)
         schedule = get_schedule(lr_schedule)
-        clipping = {}    # only passed when asked for, so _train_step keeps its short call
+        clipping = {}    # only passed when asked for, so train_step keeps its short call
         if clip_norm is not None:
             clipping["clip_norm"] = check_number("clip_norm", clip_norm, low=0.0, low_open=True)
         if clip_value is not None:
             clipping["clip_value"] = check_number("clip_value", clip_value, low=0.0,
                                                   low_open=True)
         rng = self.rng if seed is None else np.random.default_rng(seed)
+        hooks = CallbackList(callbacks or ())
 
         steps_per_epoch = math.ceil(n / batch)
         total = steps if steps is not None else epochs * steps_per_epoch
@@ -360,9 +389,9 @@ class Sequential:
                    mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
 
         def measure() -> dict[str, float]:
-            values = self._evaluate(x, d)
+            values = self.evaluate_prepared(x, d)
             if validation_data is not None:
-                values.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+                values.update({f"val_{k}": v for k, v in self.evaluate_prepared(x_val, d_val).items()})
             return values
 
         def diverged(loss: float, at_step: int, rolled_back: bool) -> TrainingDiverged:
@@ -379,9 +408,14 @@ class Sequential:
         if schedule is not None:      # after a resume: continues from the restored state
             schedule.start(optimizer, epochs=math.ceil(total / steps_per_epoch))
         stop = _StopOnSigint()
+        self.stop_training = False
+        hooks.set_model(self)
+        hooks.on_train_begin({})
+        record: dict = {}
         with bar, stop:     # stop: Ctrl-C ends the loop between batches
-            while step < total and not stop.requested:
+            while step < total and not stop.requested and not self.stop_training:
                 epoch += 1
+                hooks.on_epoch_begin(epoch, {})
                 epoch_rng = rng.bit_generator.state
                 start_params = {key: p.copy() for key, p in self.params.items()}
                 order = rng.permutation(n)
@@ -390,33 +424,41 @@ class Sequential:
                     loss_sum, correct, seen = 0.0, 0, 0
                 done, resumed_batches = resumed_batches, 0
                 for start in range(done * batch, n, batch):
-                    if step == total or stop.requested:
+                    if step == total or stop.requested or self.stop_training:
                         break
                     idx = order[start:start + batch]
+                    hooks.on_train_batch_begin(done, {})
                     # The one copy per batch, a gather, into the previous batch's array.
                     xb = np.take(x, idx, axis=0, out=self._batch_buffer(len(idx)), mode="clip")
                     db = d[idx]
-                    loss, y = self._train_step(xb, db, optimizer, **clipping)
+                    self.train_batch = (xb, db)
+                    loss, y = self.train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
                         raise diverged(loss, step + 1, self._restore_if_not_finite(start_params))
                     loss_sum += loss * len(idx)
                     seen += len(idx)
+                    batch_logs = {"loss": loss}
                     if self.output.has_accuracy:
-                        correct += self.output.correct(y, db)
+                        n_correct = self.output.correct(y, db)
+                        correct += n_correct
+                        batch_logs["accuracy"] = n_correct / len(idx)
                     step += 1
                     done += 1
+                    batch_logs.update(size=len(idx), step=step)
+                    hooks.on_train_batch_end(done - 1, batch_logs)
                     bar.update(1)
                     if eval_every is not None and step % eval_every == 0:
                         history._append(history.steps, {"step": step, **measure()})
                 if self._restore_if_not_finite(start_params):
                     raise diverged(loss, step, True)
-                if stop.requested and done < steps_per_epoch and step < total:
+                if ((stop.requested or self.stop_training) and done < steps_per_epoch
+                        and step < total):
                     break                           # mid-epoch: not a finished epoch
                 record = {"loss": loss_sum / seen}
                 if self.output.has_accuracy:
                     record["accuracy"] = correct / seen
                 if validation_data is not None:
-                    record.update({f"val_{k}": v for k, v in self._evaluate(x_val, d_val).items()})
+                    record.update({f"val_{k}": v for k, v in self.evaluate_prepared(x_val, d_val).items()})
                 text = " ".join(f"{k}={v:.4f}" for k, v in record.items()) + f" lr={lr:.3g}"
                 record["lr"] = lr
                 history.epoch.append(epoch)
@@ -428,6 +470,7 @@ class Sequential:
                 bar.set_postfix_str(text, refresh=False)
                 if verbose == 2:
                     print(f"epoch {epoch}: {text}", file=sys.stderr)
+                hooks.on_epoch_end(epoch, dict(record))
         if stop.requested:
             history.interrupted = True
             if done:                                    # mid-epoch: save where it stands
@@ -437,7 +480,9 @@ class Sequential:
                   f"weights of that step and the History what was recorded"
                   f"{f', checkpoint written to {checkpoint}' if checkpoint else ''}.",
                   file=sys.stderr)
+        self.train_batch = None
         self._release_buffers()
+        hooks.on_train_end(dict(record))
         return history
 
     def _restore_if_not_finite(self, saved: dict[str, np.ndarray]) -> bool:

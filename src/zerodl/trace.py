@@ -78,7 +78,7 @@ def trace(model, x, d=None, lang: str = "ja", print_fn: Callable[[str], None] | 
         say(f"*** {label}{note} shape {value.shape} ***")
         say(format_array(value, precision=precision, threshold=threshold))
 
-    x = model._inputs(x)
+    x = model.prepare_inputs(x)
     values: dict = {"x": x.copy()}
     say(f"=== {labels['forward']}: {model!r} ===")
     show("x", x)
@@ -105,7 +105,7 @@ def trace(model, x, d=None, lang: str = "ja", print_fn: Callable[[str], None] | 
     if d is None:
         return values
 
-    d = model._labels(d, len(x))
+    d = model.prepare_labels(d, len(x))
     loss, delta, _ = model.output.loss_and_grad(u_out, d)
     values["loss"] = float(loss)
     say(f"*** {labels['loss']} ({model.output.loss_name}) ***")
