@@ -12,6 +12,7 @@ from .io import load
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .model import History, Sequential, mlp
 from .plotting import plot_history
+from .sweeps import Sweep, sweep
 
 __version__ = "0.1.0"
 
@@ -19,5 +20,5 @@ __all__ = [
     "Dense", "History", "Identity", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
     "Sigmoid", "Step", "Tanh", "TrainingDiverged", "callbacks", "functions", "gradient_check",
     "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
-    "optimizers", "plot_history", "schedules",
+    "optimizers", "plot_history", "schedules", "Sweep", "sweep",
 ]

@@ -1,0 +1,689 @@
+"""Sweeps: every variation of an experiment, several seeds each, in one call.
+
+``sweep({"init": [0.01, "xavier", "he"], "lr": [0.05, 0.1]}, seeds=(0, 1, 2))`` trains the
+product of the grid's values times the seeds (here 3 x 2 x 3 = 18 runs) and gathers one
+record per run. A run is a pure function of its settings and its seed (``run_one``): the
+weights come from ``mlp(seed=seed)``, the batch order from ``fit(seed=seed)`` and a toy data
+set's training and test draws from two generators derived from the seed, so its numbers are
+bit-identical wherever it runs: in this process, on local worker processes or on a Dask
+cluster, provided BLAS uses one thread there too (a matrix product split over several
+threads may add in another order).
+
+Records go, as they finish, to a JSON-lines file (``out=``), one line each, flushed and
+fsynced; a later call with the same file skips the (config, seed) pairs already there, so an
+interrupted sweep continues where it stopped. Only the calling process writes the file, so a
+run recomputed after a lost worker is still recorded once.
+
+The module is a tool: it uses the model, the data sets and the plots through public names,
+and imports Dask only when asked to run on it.
+"""
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import numbers
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ._checks import check_int, check_path
+from ._fileio import atomic_write
+from .callbacks import Callback
+from .datasets import load_mnist, make_toy
+from .errors import TrainingDiverged
+from .initializers import INITIALIZERS
+from .layers import ACTIVATIONS
+from .losses import OUTPUTS
+from .model import mlp
+from .optimizers import OPTIMIZERS
+from .plotting import save_png
+from .schedules import SCHEDULES
+from .toy import PLANE, TOY_DATASETS
+
+#: Settings of one run and their defaults: the ``zerodl train`` options in Python form, plus
+#: the size and noise of a toy data set. ``None`` for ``layers`` means the data set's course
+#: network, for ``lr`` the course's 0.1 with SGD and the optimizer's own rate otherwise.
+DEFAULTS: dict[str, Any] = {
+    "layers": None, "activation": "relu", "output": "softmax", "init": 0.01,
+    "optimizer": "sgd", "lr": None, "batch_size": 100, "epochs": None, "iters": None,
+    "lr_schedule": None, "clip_norm": None, "n_train": 200, "n_test": 200, "noise": 0.1,
+}
+#: Settings that only toy data sets use.
+TOY_ONLY = ("n_train", "n_test", "noise")
+#: Points of the training curve of each run (means of the batch losses over equal windows).
+CURVE_POINTS = 20
+#: BLAS at one thread: set in every worker process before NumPy loads.
+SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                            "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                                            "NUMEXPR_NUM_THREADS")}
+SERIAL_WORKER = "local"
+
+
+def dataset_names() -> list[str]:
+    return ["mnist", *TOY_DATASETS.names(), PLANE]
+
+
+# --------------------------------------------------------------------------- validation
+
+def _bad(name: str, rule: str, value: Any) -> ValueError:
+    return ValueError(f"{name} must be {rule}; got {value!r}.")
+
+
+def _layers(name: str, value: Any) -> list[int] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            sizes = [int(part) for part in value.split("-")]
+        except ValueError:
+            raise _bad(name, "sizes joined by '-', like '784-40-10', or a list of sizes",
+                       value) from None
+    elif isinstance(value, (list, tuple)):
+        sizes = list(value)
+    else:
+        raise _bad(name, "sizes joined by '-', like '784-40-10', or a list of sizes", value)
+    if (len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, numbers.Integral)
+                              or s < 1 for s in sizes)):
+        raise _bad(name, "at least two positive integer sizes", value)
+    return [int(s) for s in sizes]
+
+
+def _number(name: str, value: Any, *, optional: bool = False, positive: bool = True,
+            integer: bool = False):
+    if value is None and optional:
+        return None
+    kind = "an integer" if integer else "a number"
+    ok = (not isinstance(value, bool)
+          and isinstance(value, numbers.Integral if integer else numbers.Real)
+          and math.isfinite(value) and (value > 0 if positive else value >= 0))
+    if not ok:
+        rule = f"{kind} {'> 0' if positive else '>= 0'}" + (" or None" if optional else "")
+        raise _bad(name, rule, value)
+    return int(value) if integer else float(value)
+
+
+def _name(registry, name: str, value: Any, *, optional: bool = False):
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or value not in registry:
+        choices = ", ".join(registry.names()) + (" or None" if optional else "")
+        raise _bad(name, f"one of {choices}", value)
+    return value.lower()
+
+
+def _init(name: str, value: Any):
+    if isinstance(value, str):
+        if value in INITIALIZERS:
+            return value.lower()
+        try:                      # "0.01" from a command line is a standard deviation
+            value = float(value)
+        except ValueError:
+            raise _bad(name, f"one of {', '.join(INITIALIZERS.names())} or a positive "
+                       "standard deviation", value) from None
+    return _number(name, value)
+
+
+#: Name -> check(name, value) returning the value in its stored (JSON) form.
+CHECKS = {
+    "layers": _layers,
+    "activation": lambda n, v: _name(ACTIVATIONS, n, v),
+    "output": lambda n, v: _name(OUTPUTS, n, v),
+    "init": _init,
+    "optimizer": lambda n, v: _name(OPTIMIZERS, n, v),
+    "lr": lambda n, v: _number(n, v, optional=True),
+    "batch_size": lambda n, v: _number(n, v, integer=True),
+    "epochs": lambda n, v: _number(n, v, optional=True, integer=True),
+    "iters": lambda n, v: _number(n, v, optional=True, integer=True),
+    "lr_schedule": lambda n, v: _name(SCHEDULES, n, v, optional=True),
+    "clip_norm": lambda n, v: _number(n, v, optional=True),
+    "n_train": lambda n, v: _number(n, v, integer=True),
+    "n_test": lambda n, v: _number(n, v, integer=True),
+    "noise": lambda n, v: _number(n, v, positive=False),
+}
+assert set(CHECKS) == set(DEFAULTS)
+
+
+def _check_names(what: str, mapping: Mapping) -> None:
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{what} must be a dict of settings; got {mapping!r}.")
+    for key in mapping:
+        if key not in DEFAULTS:
+            raise ValueError(f"{what} has an unknown setting {key!r}; valid names are: "
+                             f"{', '.join(DEFAULTS)}.")
+
+
+def _complete(config: dict, dataset: str, where: str) -> dict:
+    """Fill the defaults that depend on other settings; check the settings fit together."""
+    config = dict(config)
+    toy = dataset != "mnist"
+    if not toy:
+        for key in TOY_ONLY:
+            if config[key] != DEFAULTS[key]:
+                raise ValueError(f"{where}: {key} is a setting of the toy data sets, not of "
+                                 f"MNIST; got {key}={config[key]!r}.")
+            config[key] = None          # not part of an MNIST run
+    n_in = 784 if not toy else 2
+    if dataset == PLANE:
+        n_out = 1
+    elif not toy:
+        n_out = 10
+    else:
+        n_out = 2 if config["output"] == "softmax" else 1
+    if config["layers"] is None:
+        config["layers"] = [784, 40, 10] if not toy else [2, 16, n_out]
+    sizes = config["layers"]
+    if sizes[0] != n_in or sizes[-1] != n_out:
+        raise ValueError(f"{where}: layers must go from {n_in} inputs to {n_out} outputs for "
+                         f"{dataset} with the {config['output']} output; got "
+                         f"{'-'.join(map(str, sizes))}.")
+    if dataset == PLANE and config["output"] != "identity":
+        raise ValueError(f"{where}: output must be 'identity' for the regression data set "
+                         f"{PLANE!r}; got {config['output']!r}.")
+    if config["activation"] == "step" and len(sizes) > 2:
+        raise ValueError(f"{where}: activation 'step' has no gradient to train with; got "
+                         f"activation='step'.")
+    if config["epochs"] is not None and config["iters"] is not None:
+        raise ValueError(f"{where}: give epochs or iters, not both; got epochs="
+                         f"{config['epochs']!r} and iters={config['iters']!r}.")
+    if config["epochs"] is None and config["iters"] is None:
+        config["iters"] = 1000
+    if config["lr"] is None:
+        config["lr"] = 0.1 if config["optimizer"] == "sgd" else float(
+            OPTIMIZERS.get(config["optimizer"])().lr)
+    config["dataset"] = dataset
+    return config
+
+
+def expand(grid: Mapping[str, Sequence], base: Mapping | None = None,
+           dataset: str = "mnist") -> list[dict]:
+    """The full settings of every config of the grid, in the grid's order, all checked.
+
+    Nothing runs: an unknown name or a bad value raises here, naming the entry.
+    """
+    if not isinstance(dataset, str) or dataset.lower() not in dataset_names():
+        raise _bad("dataset", f"one of {', '.join(dataset_names())}", dataset)
+    dataset = dataset.lower()
+    base = {} if base is None else base
+    _check_names("base", base)
+    _check_names("grid", grid)
+    fixed = dict(DEFAULTS)
+    for key, value in base.items():
+        if key in grid:
+            raise ValueError(f"{key!r} is both in grid and in base; keep it in one of them.")
+        fixed[key] = CHECKS[key](f"base[{key!r}]", value)
+    axes = []
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise TypeError(f"grid[{key!r}] must be a list of values; got {values!r}.")
+        values = list(values)
+        if not values:
+            raise ValueError(f"grid[{key!r}] must list at least one value; got [].")
+        checked = [CHECKS[key](f"grid[{key!r}][{i}]", v) for i, v in enumerate(values)]
+        seen = [json.dumps(v) for v in checked]
+        if len(set(seen)) != len(seen):
+            raise ValueError(f"grid[{key!r}] must not repeat a value; got {values!r}.")
+        axes.append([(key, v) for v in checked])
+    configs = []
+    for combo in itertools.product(*axes):
+        config = {**fixed, **dict(combo)}
+        where = "config " + ", ".join(f"{k}={v!r}" for k, v in combo) if combo else "base"
+        configs.append(_complete(config, dataset, where))
+    return configs
+
+
+def _check_seeds(seeds: Any) -> list[int]:
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a list of integers >= 0; got {seeds!r}.")
+    seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct integers >= 0, at least one; got {seeds!r}.")
+    return seeds
+
+
+def run_key(config: Mapping, seed: int) -> str:
+    """The identity of a run: its settings and seed as canonical JSON."""
+    return json.dumps({"config": config, "seed": seed}, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- one run
+
+class _Curve(Callback):
+    """Mean batch loss (and accuracy) over windows of ``every`` steps: a cheap curve."""
+
+    def __init__(self, every: int) -> None:
+        super().__init__()
+        self.every = every
+        self.points: dict[str, list] = {"step": [], "loss": []}
+        self._sums: dict[str, float] = {}
+        self._size = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        size = logs["size"]
+        for key in ("loss", "accuracy"):
+            if key in logs:
+                self._sums[key] = self._sums.get(key, 0.0) + logs[key] * size
+        self._size += size
+        if logs["step"] % self.every == 0:
+            self._flush(logs["step"])
+        self._last = logs["step"]
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._size:                  # the last, shorter window
+            self._flush(self._last)
+
+    def _flush(self, step: int) -> None:
+        self.points["step"].append(step)
+        for key, total in self._sums.items():
+            self.points.setdefault(key, []).append(total / self._size)
+        self._sums, self._size = {}, 0
+
+
+def load_data(config: Mapping, seed: int):
+    """``((x_train, d_train), (x_test, d_test))`` of a run.
+
+    MNIST through ``load_mnist`` (its cache or ``$ZERODL_DATA_DIR`` on the machine running
+    it); a toy set as two draws of ``make_toy`` from generators derived from the seed, one
+    for training and one held out for the test, so the test points are new points.
+    """
+    dataset = config["dataset"]
+    if dataset == "mnist":
+        return load_mnist(one_hot_label=config["output"] != "softmax")
+    draws = []
+    for part, n in ((0, config["n_train"]), (1, config["n_test"])):
+        rng = np.random.default_rng([seed, part])    # never equal to default_rng(seed)
+        draws.append(make_toy(dataset, n_samples=n, noise=config["noise"], seed=rng))
+    return tuple(draws)
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):   # not inside a Dask task
+        return SERIAL_WORKER
+
+
+def run_one(config: Mapping, seed: int) -> dict:
+    """Train one config with one seed; return its record.
+
+    ``{"config", "seed", "history" (fit's per-epoch lists and "epoch"), "curve" (mean
+    training loss and accuracy every ~1/20 of the run, with "step"), "test" (loss and
+    accuracy on the test set), "seconds", "worker"}``. A run that diverges is recorded with
+    ``"error"`` and a test of ``None`` values instead of stopping the sweep.
+    """
+    start = time.perf_counter()
+    (x_train, d_train), (x_test, d_test) = load_data(config, seed)
+    model = mlp(config["layers"], activation=config["activation"], output=config["output"],
+                init=config["init"], seed=seed)
+    optimizer = OPTIMIZERS.get(config["optimizer"])(lr=config["lr"])
+    per_epoch = -(-len(x_train) // min(config["batch_size"], len(x_train)))
+    total = config["iters"] or config["epochs"] * per_epoch
+    curve = _Curve(max(1, total // CURVE_POINTS))
+    record: dict[str, Any] = {"config": dict(config), "seed": seed}
+    try:
+        history = model.fit(x_train, d_train, epochs=config["epochs"] or 1,
+                            steps=config["iters"], batch_size=config["batch_size"],
+                            optimizer=optimizer, validation_data=(x_test, d_test), verbose=0,
+                            seed=seed, lr_schedule=config["lr_schedule"],
+                            clip_norm=config["clip_norm"], callbacks=[curve])
+        test = {k: float(v) for k, v in model.evaluate(x_test, d_test).items()}
+    except TrainingDiverged as exc:
+        history, test = exc.history, {"loss": None}
+        if model.output.has_accuracy:
+            test["accuracy"] = None
+        record["error"] = " ".join(str(exc).split())
+    record["history"] = {"epoch": list(history.epoch),
+                         **{k: [float(v) for v in vs] for k, vs in history.history.items()}}
+    record["curve"] = curve.points
+    record["test"] = test
+    record["seconds"] = time.perf_counter() - start
+    record["worker"] = _worker_name()
+    return record
+
+
+# --------------------------------------------------------------------------- the results file
+
+def read_records(path: str | os.PathLike) -> list[dict]:
+    """The records of a JSON-lines file; a torn last line (a killed writer) is cut off.
+
+    The file is then truncated to its last complete line, so that the next record appended
+    starts on a line of its own. A bad line elsewhere is corruption and raises.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):                         # torn: the last write never finished
+        with open(path, "r+b") as f:
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+        data = data[:end]
+    records = []
+    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}: line {number} must be one JSON record; got "
+                             f"{line[:60]!r}.") from None
+        if not isinstance(record, dict) or "config" not in record or "seed" not in record:
+            raise ValueError(f"{path}: line {number} must be a sweep record with 'config' and "
+                             f"'seed'; got {line[:60]!r}.")
+        records.append(record)
+    return records
+
+
+def _append(f, record: dict) -> None:
+    f.write(json.dumps(record, allow_nan=False) + "\n")
+    f.flush()
+    os.fsync(f.fileno())        # on disk before the next run is counted as done
+
+
+# --------------------------------------------------------------------------- execution
+
+def _have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _run_serial(todo, done):
+    for config, seed in todo:
+        done(run_one(config, seed))
+
+
+def _run_dask(todo, done, workers: int | None, scheduler: str | None, verbose: int):
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        # Processes, one thread each: runs do not share a GIL, and BLAS stays at one thread.
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, env=dict(SINGLE_THREAD_ENV),
+                               silence_logs=logging.WARNING if verbose > 1 else logging.ERROR)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = [client.submit(run_one, config, seed, pure=False,
+                                 key=f"zerodl-run-{i}-{seed}-{time.time_ns()}")
+                   for i, (config, seed) in enumerate(todo)]
+        # The scheduler recomputes the runs of a lost worker; each future completes once and
+        # only this process writes, so every run is recorded once.
+        for future in as_completed(futures):
+            done(future.result())
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _note(verbose: int, message: str) -> None:
+    if verbose:
+        print(f"zerodl.sweep: {message}", file=sys.stderr, flush=True)
+
+
+def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset: str = "mnist",
+          seeds: Sequence[int] = (0,), workers: int | None = None, scheduler: str | None = None,
+          out: str | os.PathLike | None = None, verbose: int = 1) -> "Sweep":
+    """Train every config of ``grid`` (the product of its value lists) with every seed.
+
+    ``grid``: setting name -> list of values; ``base``: fixed settings. Names: ``layers``
+    ("784-40-10" or a list), ``activation``, ``output``, ``init`` (a name or a normal's
+    std), ``optimizer``, ``lr``, ``batch_size``, ``epochs`` or ``iters`` (default 1000
+    iterations), ``lr_schedule``, ``clip_norm``, and for toy data sets ``n_train``,
+    ``n_test`` (default 200 each) and ``noise`` (default 0.1). ``dataset``: ``"mnist"`` or a
+    ``make_toy`` name. Everything is checked before the first run.
+
+    ``workers=N`` (N >= 2) runs on a Dask ``LocalCluster`` of N single-threaded worker
+    processes; ``scheduler="tcp://host:8786"`` on an existing Dask cluster; otherwise, or
+    without Dask installed, one run after another in this process. ``out``: a JSON-lines file
+    that receives each finished run at once; runs already in it are not run again.
+    ``verbose``: 0 silent, 1 a progress bar of finished runs.
+    """
+    configs = expand(grid, base, dataset)
+    seeds = _check_seeds(seeds)
+    if workers is not None:
+        workers = check_int("workers", workers, minimum=1)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise _bad("scheduler", "an address like 'tcp://host:8786'", scheduler)
+    if scheduler is not None and workers is not None:
+        raise ValueError(f"give workers or scheduler, not both; got workers={workers!r} and "
+                         f"scheduler={scheduler!r}.")
+    verbose = check_int("verbose", verbose, minimum=0)
+    out = None if out is None else check_path("out", out)
+
+    runs = [(config, seed) for config in configs for seed in seeds]
+    keys = [run_key(config, seed) for config, seed in runs]
+    finished: dict[str, dict] = {}
+    if out is not None:
+        for record in read_records(out):
+            finished.setdefault(run_key(record["config"], record["seed"]), record)
+    todo = [run for run, key in zip(runs, keys) if key not in finished]
+    if len(todo) < len(runs):
+        _note(verbose, f"{len(runs) - len(todo)} of {len(runs)} runs already in {out}; "
+                       f"running the other {len(todo)}")
+
+    use_dask = bool(todo) and (scheduler is not None or (workers or 1) > 1)
+    if use_dask and not _have_dask():
+        if scheduler is not None:
+            raise ImportError("scheduler= needs Dask: pip install 'zerodl[dask]'.")
+        _note(verbose, "Dask is not installed, so the runs go one after another here; "
+                       "pip install 'zerodl[dask]' to run them in parallel")
+        use_dask = False
+    elif not use_dask and len(todo) > 1:
+        _note(verbose, "the runs go one after another in this process; workers=N (with "
+                       "Dask) would run them in parallel")
+
+    from tqdm.auto import tqdm
+
+    handle = None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(out, "a", encoding="utf-8")
+    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", disable=verbose < 1,
+               file=sys.stderr, dynamic_ncols=True)
+
+    def done(record: dict) -> None:
+        key = run_key(record["config"], record["seed"])
+        if key in finished:             # never twice, whatever a scheduler does
+            return
+        finished[key] = record
+        if handle is not None:
+            _append(handle, record)
+        bar.update(1)
+
+    try:
+        if use_dask:
+            _run_dask(todo, done, workers, scheduler, verbose)
+        else:
+            _run_serial(todo, done)
+    finally:
+        bar.close()
+        if handle is not None:
+            handle.close()
+    grid_names = [key for key in grid]
+    return Sweep([finished[key] for key in keys], grid_names)
+
+
+# --------------------------------------------------------------------------- results
+
+def _mean_spread(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    a = np.asarray(values, dtype=np.float64)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "-".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class Sweep:
+    """The records of a sweep, in the grid's order (config by config, seeds within).
+
+    ``results``: the list of records (see ``run_one``); ``grid``: the names that vary.
+    """
+
+    def __init__(self, results: list[dict], grid: Sequence[str] = ()) -> None:
+        self.results = results
+        self.grid = list(grid)
+
+    def configs(self) -> list[tuple[dict, list[dict]]]:
+        """``[(config, [its records, one per seed]), ...]`` in the grid's order."""
+        groups: dict[str, tuple[dict, list[dict]]] = {}
+        for record in self.results:
+            key = json.dumps(record["config"], sort_keys=True)
+            groups.setdefault(key, (record["config"], []))[1].append(record)
+        return list(groups.values())
+
+    def label(self, config: Mapping) -> str:
+        """A config named by the settings that vary, e.g. ``init=xavier lr=0.1``."""
+        names = self.grid or ["layers"]
+        return " ".join(f"{name}={_show(config[name])}" for name in names)
+
+    def summary(self) -> list[dict]:
+        """One dict per config: its label, seeds, and mean and spread of the test numbers.
+
+        Spread: the sample standard deviation over seeds (0 with one seed). Diverged runs
+        are counted in ``diverged`` and left out of the means.
+        """
+        rows = []
+        for config, records in self.configs():
+            ok = [r for r in records if "error" not in r]
+            row = {"config": config, "label": self.label(config), "seeds": len(records),
+                   "diverged": len(records) - len(ok),
+                   "seconds": float(np.mean([r["seconds"] for r in records]))}
+            for metric in ("accuracy", "loss"):
+                values = [r["test"][metric] for r in ok if r["test"].get(metric) is not None]
+                if values:
+                    row[f"test_{metric}"], row[f"test_{metric}_spread"] = _mean_spread(values)
+            rows.append(row)
+        return rows
+
+    def table(self) -> str:
+        """A text table: one row per config, test accuracy and loss as mean ± spread."""
+        rows = self.summary()
+        head = ["config", "seeds", "test accuracy", "test loss", "s/run"]
+        lines = []
+        for row in rows:
+            def cell(metric: str, digits: int) -> str:
+                if f"test_{metric}" not in row:
+                    return "diverged" if row["diverged"] else "-"
+                return (f"{row[f'test_{metric}']:.{digits}f} ± "
+                        f"{row[f'test_{metric}_spread']:.{digits}f}")
+            label = row["label"] + (f" ({row['diverged']} diverged)" if row["diverged"] and
+                                    f"test_loss" in row else "")
+            lines.append([label, str(row["seeds"]), cell("accuracy", 4), cell("loss", 4),
+                          f"{row['seconds']:.2f}"])
+        widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
+
+        def fmt(cells):
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """One row per run: every setting, the seed, test and final training numbers."""
+        path = check_path("path", path)
+        settings = [k for k in [*DEFAULTS, "dataset"]]
+        head = [*settings, "seed", "test_loss", "test_accuracy", "train_loss",
+                "train_accuracy", "seconds", "worker", "error"]
+        with atomic_write(path, "w") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(head)
+            for r in self.results:
+                h = r["history"]
+                writer.writerow(
+                    [_show(r["config"].get(k)) if r["config"].get(k) is not None else ""
+                     for k in settings]
+                    + [r["seed"], *(repr(v) if v is not None else "" for v in (
+                        r["test"].get("loss"), r["test"].get("accuracy"),
+                        (h.get("loss") or [None])[-1], (h.get("accuracy") or [None])[-1])),
+                       f"{r['seconds']:.3f}", r["worker"], r.get("error", "")])
+
+    def plot(self, path: str | os.PathLike | None = None, title: str | None = None):
+        """Training curves of every config overlaid (mean over seeds), and the final test
+        accuracy of each config: a dot per seed, the mean as a bar, ± the spread.
+
+        Without accuracy (regression) the last panel shows the test loss. Writes a PNG to
+        ``path`` if given; returns the matplotlib ``Figure``.
+        """
+        from matplotlib.figure import Figure
+
+        groups = self.configs()
+        metric = "accuracy" if any(r["test"].get("accuracy") is not None
+                                   for r in self.results) else "loss"
+        curves = ["loss", "accuracy"] if metric == "accuracy" else ["loss"]
+        fig = Figure(figsize=(5.0 * (len(curves) + 1), 4.4), dpi=110, layout="constrained")
+        axes = fig.subplots(1, len(curves) + 1)
+        colors = [f"C{i % 10}" for i in range(len(groups))]
+        for ax, name in zip(axes, curves):
+            for color, (config, records) in zip(colors, groups):
+                ok = [r for r in records if r["curve"].get(name)]
+                if not ok:
+                    continue
+                length = min(len(r["curve"][name]) for r in ok)
+                steps = ok[0]["curve"]["step"][:length]
+                mean = np.mean([r["curve"][name][:length] for r in ok], axis=0)
+                ax.plot(steps, mean, color=color, lw=1.8, label=self.label(config))
+            ax.set_xlabel("iteration")
+            ax.set_ylabel(f"training {name}")
+            ax.set_title(f"Training {name} (mean over seeds)")
+            ax.grid(True, alpha=0.3)
+            if name == "loss":
+                ax.set_yscale("log")
+        axes[0].legend(frameon=False, fontsize=8, loc="best")
+        ax = axes[-1]
+        summary = self.summary()
+        for i, (color, row, (config, records)) in enumerate(zip(colors, summary, groups)):
+            values = [r["test"][metric] for r in records if r["test"].get(metric) is not None]
+            if not values:
+                ax.annotate("diverged", (i, 0), ha="center", fontsize=8, rotation=90)
+                continue
+            ax.bar(i, row[f"test_{metric}"], color=color, alpha=0.35, width=0.7)
+            ax.errorbar(i, row[f"test_{metric}"], yerr=row[f"test_{metric}_spread"],
+                        color=color, capsize=4, lw=1.5)
+            ax.plot([i] * len(values), values, "o", color=color, ms=4)
+            ax.annotate(f"{row[f'test_{metric}']:.4f}", (i, max(values)),
+                        textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
+        ax.set_xticks(range(len(groups)), [row["label"] for row in summary], rotation=30,
+                      ha="right", fontsize=8)
+        ax.set_ylabel(f"test {metric}")
+        seeds = max(len(records) for _, records in groups) if groups else 0
+        ax.set_title(f"Final test {metric} ({seeds} seed{'s' if seeds != 1 else ''}: "
+                     f"dots, ± std)")
+        ax.grid(True, axis="y", alpha=0.3)
+        if metric == "accuracy":
+            tops = [r["test"]["accuracy"] for r in self.results
+                    if r["test"].get("accuracy") is not None]
+            if tops:
+                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0, max(tops) + 0.03))
+        if title:
+            fig.suptitle(title, fontsize=11)
+        if path is not None:
+            save_png(fig, path)
+        return fig
+
+    def __repr__(self) -> str:
+        return f"Sweep({len(self.configs())} configs, {len(self.results)} runs)"
