@@ -65,6 +65,15 @@ SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THR
                                             "NUMEXPR_NUM_THREADS")}
 SERIAL_WORKER = "local"
 
+#: The course's "try it" variations of its MNIST network (784-40-10, ReLU, init 0.01, SGD
+#: lr 0.1, batch 100, 1000 iterations), each as a grid over the course's settings.
+PRESETS: dict[str, dict[str, list]] = {
+    "course-init": {"init": [0.01, "xavier", "he"], "activation": ["relu", "sigmoid"]},
+    "course-lr": {"lr": [0.01, 0.05, 0.1, 0.5]},
+    "course-batch": {"batch_size": [10, 50, 100, 500]},
+    "course-hidden": {"layers": ["784-10-10", "784-40-10", "784-100-10", "784-300-10"]},
+}
+
 
 def dataset_names() -> list[str]:
     return ["mnist", *TOY_DATASETS.names(), PLANE]
