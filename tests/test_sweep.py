@@ -275,7 +275,8 @@ def test_a_killed_worker_s_runs_are_recomputed_and_recorded_once(tmp_path):
               "--port", str(port), "--no-dashboard")
         # No nanny: a killed worker stays dead, so its runs must go to the other one.
         workers = [start(f"worker{i}", "distributed.cli.dask_worker", address, "--nthreads",
-                         "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard")
+                         "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard",
+                         "--name", f"worker{i}")
                    for i in range(2)]
         deadline = time.monotonic() + 60
         while True:
@@ -291,17 +292,26 @@ def test_a_killed_worker_s_runs_are_recomputed_and_recorded_once(tmp_path):
         out = tmp_path / "killed.jsonl"
         base = {**BASE, "iters": 1500}          # runs long enough to be caught mid-way
         killed = threading.Event()
+        lost = []
 
-        def kill_after_first_record():
-            while not (out.exists() and out.read_text().count("\n") >= 1):
-                time.sleep(0.02)
-            workers[0].send_signal(signal.SIGKILL)
+        def kill_mid_run():
+            # Once a record is on file and the first worker holds a run, kill it.
+            with Client(address, timeout=10) as watcher:
+                victim = next(addr for addr, info in watcher.scheduler_info()["workers"].items()
+                              if info["name"] == "worker0")
+                while not lost:
+                    busy = watcher.processing().get(victim, ())
+                    if busy and out.exists() and out.read_text().count("\n") >= 1:
+                        workers[0].send_signal(signal.SIGKILL)
+                        lost.extend(busy)
+                    time.sleep(0.01)
             killed.set()
 
-        threading.Thread(target=kill_after_first_record, daemon=True).start()
+        threading.Thread(target=kill_mid_run, daemon=True).start()
         result = sweep(GRID, base=base, dataset="moons", seeds=(0, 1, 2), scheduler=address,
                        out=out, verbose=0)
-        assert killed.is_set() and workers[0].wait(10) == -signal.SIGKILL
+        assert killed.wait(10) and workers[0].wait(10) == -signal.SIGKILL
+        assert lost                     # it was killed holding a run, which went elsewhere
         records = read_records(out)
         keys = [run_key(r["config"], r["seed"]) for r in records]
         assert len(records) == 12 and len(set(keys)) == 12
