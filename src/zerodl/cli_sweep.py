@@ -105,7 +105,7 @@ def run(args) -> int:
     if args.bench:
         from .benchmarks.sweep_bench import format_report, run_benchmark
         if args.grid or args.preset or args.scheduler:
-            raise UsageError("zerodl sweep: --bench takes only --workers, --iters and --seeds")
+            raise UsageError("zerodl sweep: --bench takes only --workers and --iters")
         print(format_report(run_benchmark(workers=args.workers or 2, iters=args.iters or 1000)))
         return 0
     grid: dict = dict(PRESETS.get(args.preset, {}))

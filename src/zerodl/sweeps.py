@@ -20,6 +20,7 @@ and imports Dask only when asked to run on it.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import json
 import math
@@ -305,12 +306,24 @@ def load_data(config: Mapping, seed: int):
     """
     dataset = config["dataset"]
     if dataset == "mnist":
-        return load_mnist(one_hot_label=config["output"] != "softmax")
+        return _mnist(config["output"] != "softmax", os.environ.get("ZERODL_DATA_DIR"))
     draws = []
     for part, n in ((0, config["n_train"]), (1, config["n_test"])):
         rng = np.random.default_rng([seed, part])    # never equal to default_rng(seed)
         draws.append(make_toy(dataset, n_samples=n, noise=config["noise"], seed=rng))
     return tuple(draws)
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist(one_hot: bool, data_dir: str | None):
+    """MNIST read once per process (about half a second each time otherwise), read-only so
+    that no run can change what the next one sees. ``data_dir`` is only the cache's key:
+    ``load_mnist`` reads ``$ZERODL_DATA_DIR`` itself."""
+    arrays = load_mnist(one_hot_label=one_hot)
+    for pair in arrays:
+        for a in pair:
+            a.flags.writeable = False
+    return arrays
 
 
 def _worker_name() -> str:
