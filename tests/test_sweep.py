@@ -168,6 +168,29 @@ def test_out_file_resumes_after_a_torn_last_line(tmp_path, monkeypatch):
     assert calls == [] and len(out.read_text().splitlines()) == 8
 
 
+def test_ctrl_c_keeps_the_finished_runs_and_the_next_call_completes(tmp_path):
+    out = tmp_path / "sweep.jsonl"
+    base = {**BASE, "iters": 3000}
+
+    def interrupt_after_first_record():
+        while not (out.exists() and out.read_text().count("\n") >= 1):
+            time.sleep(0.005)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_after_first_record, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweep(GRID, base=base, dataset="moons", out=out, verbose=0)
+    partial = read_records(out)
+    assert 1 <= len(partial) < 4
+    # A run cut short by Ctrl-C is not recorded: every record on file is a whole run.
+    full = sweep(GRID, base=base, dataset="moons", verbose=0)
+    whole = {run_key(r["config"], r["seed"]): r for r in numbers_of(full.results)}
+    assert all(whole[run_key(r["config"], r["seed"])] == r for r in numbers_of(partial))
+    again = sweep(GRID, base=base, dataset="moons", out=out, verbose=0)
+    assert numbers_of(again.results) == numbers_of(full.results)
+    assert len(read_records(out)) == 4
+
+
 def test_a_corrupt_line_in_the_middle_is_an_error(tmp_path):
     out = tmp_path / "sweep.jsonl"
     sweep({"lr": [0.1, 0.5]}, base=BASE, dataset="moons", out=out, verbose=0)

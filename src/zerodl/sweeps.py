@@ -357,6 +357,8 @@ def run_one(config: Mapping, seed: int) -> dict:
                             optimizer=optimizer, validation_data=(x_test, d_test), verbose=0,
                             seed=seed, lr_schedule=config["lr_schedule"],
                             clip_norm=config["clip_norm"], callbacks=[curve])
+        if history.interrupted:     # Ctrl-C: fit kept a partial run, which is not a result
+            raise KeyboardInterrupt
         test = {k: float(v) for k, v in model.evaluate(x_test, d_test).items()}
     except TrainingDiverged as exc:
         history, test = exc.history, {"loss": None}
