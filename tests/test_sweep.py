@@ -246,12 +246,12 @@ def test_plot_draws_the_seed_means_and_every_seed(two_by_two, tmp_path):
     curves = [line.get_ydata() for line in loss_ax.get_lines()]
     np.testing.assert_allclose(curves, [[1.0, 0.7, 0.5], [0.8, 0.3, 0.15]])
     np.testing.assert_allclose(acc_ax.get_lines()[0].get_ydata(), [0.5, 0.6, 0.5])
-    bars = [p.get_height() for p in final_ax.patches]
-    np.testing.assert_allclose(bars, [0.5, 0.85])
+    errors = [c for c in final_ax.containers if hasattr(c, "has_yerr") and c.has_yerr]
+    means = [c.lines[0].get_ydata()[0] for c in errors]
+    np.testing.assert_allclose(means, [0.5, 0.85])
     dots = sorted(v for line in final_ax.get_lines() if line.get_marker() == "o"
                   for v in line.get_ydata())
     np.testing.assert_allclose(dots, [0.4, 0.6, 0.8, 0.9])
-    errors = [c for c in final_ax.containers if hasattr(c, "has_yerr") and c.has_yerr]
     spans = [np.ptp(seg[:, 1]) for c in errors for seg in c.lines[2][0].get_segments()]
     np.testing.assert_allclose(spans, [2 * np.sqrt(0.02), 2 * np.sqrt(0.005)])
 

@@ -648,7 +648,7 @@ class Sweep:
 
     def plot(self, path: str | os.PathLike | None = None, title: str | None = None):
         """Training curves of every config overlaid (mean over seeds), and the final test
-        accuracy of each config: a dot per seed, the mean as a bar, ± the spread.
+        accuracy of each config: a dot per seed, the mean as a wide tick, ± the spread.
 
         Without accuracy (regression) the last panel shows the test loss. Writes a PNG to
         ``path`` if given; returns the matplotlib ``Figure``.
@@ -685,18 +685,19 @@ class Sweep:
             if not values:
                 ax.annotate("diverged", (i, 0), ha="center", fontsize=8, rotation=90)
                 continue
-            ax.bar(i, row[f"test_{metric}"], color=color, alpha=0.35, width=0.7)
+            # The mean as a wide tick, not a bar: the axis does not start at 0.
             ax.errorbar(i, row[f"test_{metric}"], yerr=row[f"test_{metric}_spread"],
-                        color=color, capsize=4, lw=1.5)
-            ax.plot([i] * len(values), values, "o", color=color, ms=4)
+                        color=color, fmt="_", ms=22, mew=2.5, capsize=5, lw=1.5)
+            ax.plot([i] * len(values), values, "o", color=color, ms=4, alpha=0.7)
             ax.annotate(f"{row[f'test_{metric}']:.4f}", (i, max(values)),
                         textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
         ax.set_xticks(range(len(groups)), [row["label"] for row in summary], rotation=30,
                       ha="right", fontsize=8)
         ax.set_ylabel(f"test {metric}")
         seeds = max(len(records) for _, records in groups) if groups else 0
-        ax.set_title(f"Final test {metric} ({seeds} seed{'s' if seeds != 1 else ''}: "
-                     f"dots, ± std)")
+        ax.set_title(f"Final test {metric}: mean ± std, {seeds} seed{'s' if seeds != 1 else ''}"
+                     f" as dots")
         ax.grid(True, axis="y", alpha=0.3)
         if metric == "accuracy":
             tops = [r["test"]["accuracy"] for r in self.results
