@@ -258,6 +258,17 @@ def test_plot_draws_the_seed_means_and_every_seed(two_by_two, tmp_path):
 
 # --------------------------------------------------------------------------- Dask
 
+def test_without_dask_workers_fall_back_to_serial_and_say_so(monkeypatch, capsys):
+    monkeypatch.setattr(sweeps, "_have_dask", lambda: False)
+    result = sweep({"lr": [0.1, 0.5]}, base=BASE, dataset="moons", workers=2, verbose=1)
+    assert {r["worker"] for r in result.results} == {"local"}
+    err = capsys.readouterr().err
+    assert err.count("Dask is not installed") == 1 and "zerodl[dask]" in err
+    with pytest.raises(ImportError, match="zerodl\\[dask\\]"):
+        sweep({"lr": [0.1]}, base=BASE, dataset="moons", scheduler="tcp://127.0.0.1:1",
+              verbose=0)
+
+
 @needs_dask
 def test_two_local_workers_give_the_serial_numbers_bit_for_bit(tmp_path):
     serial = sweep(GRID, base=BASE, dataset="moons", seeds=(0, 1), verbose=0)

@@ -103,7 +103,12 @@ def run(args) -> int:
     from .cli import UsageError
 
     if args.bench:
-        from .benchmarks.sweep_bench import format_report, run_benchmark
+        try:
+            from .benchmarks.sweep_bench import format_report, run_benchmark
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("zerodl sweep: --bench needs Dask: pip install 'zerodl[dask]'") \
+                from None
         if args.grid or args.preset or args.scheduler:
             raise UsageError("zerodl sweep: --bench takes only --workers and --iters")
         print(format_report(run_benchmark(workers=args.workers or 2, iters=args.iters or 1000)))
@@ -122,8 +127,12 @@ def run(args) -> int:
                 raise UsageError(f"zerodl sweep: {name} is given twice (--{name} and --set)")
             base[name] = getattr(args, name)
     seeds = args.seeds or ([0, 1, 2] if args.preset else [0])
-    result = sweep(grid, base=base, dataset=args.dataset, seeds=seeds, workers=args.workers,
-                   scheduler=args.scheduler, out=args.out, verbose=0 if args.quiet else 1)
+    try:
+        result = sweep(grid, base=base, dataset=args.dataset, seeds=seeds,
+                       workers=args.workers, scheduler=args.scheduler, out=args.out,
+                       verbose=0 if args.quiet else 1)
+    except ImportError as exc:          # --scheduler without Dask installed
+        raise UsageError(f"zerodl sweep: {exc}") from None
     print(result.table())
     if args.out:
         print(f"runs recorded in {args.out}", file=sys.stderr)
