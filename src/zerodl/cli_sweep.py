@@ -62,9 +62,17 @@ def _seeds(text: str) -> list[int]:
     return seeds
 
 
-def add_parser(subparsers) -> None:
-    from .cli import _positive
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; got {text!r}")
+    return value
 
+
+def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "sweep", help="train every combination of settings with several seeds; table + plot",
         description="Train the product of the --grid values (or a --preset of the course's "
@@ -74,19 +82,22 @@ def add_parser(subparsers) -> None:
     p.add_argument("--grid", type=_grid, action="append", default=[], metavar="NAME=V1,V2",
                    help=f"a setting and its values (repeatable); names: {', '.join(TYPES)}")
     p.add_argument("--preset", choices=list(PRESETS),
-                   help="; ".join(f"{k}: {', '.join(v)}" for k, v in PRESETS.items()))
+                   help="the course's try-it lists: " + "; ".join(
+                       f"{k}: " + " x ".join(f"{name}={','.join(map(str, values))}"
+                                             for name, values in grid.items())
+                       for k, grid in PRESETS.items()))
     p.add_argument("--set", type=_set, action="append", default=[], metavar="NAME=VALUE",
                    help="fix a setting for every run (repeatable)")
     p.add_argument("--layers", metavar="SIZES", help="layer sizes joined by '-' (default "
                    "784-40-10 for MNIST, 2-16-2 for the toy sets)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--iters", type=_positive(int), help="iterations per run (default 1000)")
-    length.add_argument("--epochs", type=_positive(int), help="epochs per run")
+    length.add_argument("--iters", type=_count, help="iterations per run (default 1000)")
+    length.add_argument("--epochs", type=_count, help="epochs per run")
     p.add_argument("--dataset", default="mnist", choices=dataset_names())
     p.add_argument("--seeds", type=_seeds, metavar="S1,S2",
                    help="seeds of each setting (default 0, or 0,1,2 with --preset)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive(int), metavar="N",
+    where.add_argument("--workers", type=_count, metavar="N",
                        help="run on N local single-threaded worker processes (Dask)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on an existing Dask cluster, e.g. tcp://host:8786")
