@@ -99,6 +99,31 @@ def test_a_run_depends_only_on_config_and_seed():
     assert json.loads(json.dumps(a)) == a
 
 
+def have_threadpoolctl():
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not have_threadpoolctl(), reason="threadpoolctl is not installed")
+def test_the_callers_blas_threads_do_not_change_a_run(mnist_dir):
+    # On MNIST a two-thread OpenBLAS gives other last digits than one thread; run_one pins
+    # BLAS to one thread, so a process started with two gives the numbers of one with one.
+    code = ("import json; from zerodl.sweeps import expand, run_one; "
+            "c = expand({}, base={'layers': '784-100-10', 'iters': 300})[0]; "
+            "r = run_one(c, 0); print(json.dumps([r['history'], r['curve'], r['test']]))")
+    printed = []
+    for threads in ("2", "1"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads,
+               "ZERODL_DATA_DIR": str(mnist_dir),
+               "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+        printed.append(subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                      capture_output=True, text=True).stdout)
+    assert printed[0] == printed[1] and json.loads(printed[0])[2]["accuracy"] > 0.8
+
+
 def test_the_test_set_is_a_held_out_draw_and_the_model_is_the_seeded_one():
     config = expand({"lr": [0.5]}, base=BASE, dataset="moons")[0]
     (x, d), (xt, dt) = sweeps.load_data(config, 7)

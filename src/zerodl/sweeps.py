@@ -19,6 +19,7 @@ and imports Dask only when asked to run on it.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import itertools
@@ -342,6 +343,35 @@ def run_one(config: Mapping, seed: int) -> dict:
     accuracy on the test set), "seconds", "worker"}``. A run that diverges is recorded with
     ``"error"`` and a test of ``None`` values instead of stopping the sweep.
     """
+    with one_blas_thread():
+        return _run(config, seed)
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread, when ``threadpoolctl`` is installed.
+
+    A matrix product split over several threads may add in another order and so differ in
+    the last bits; one thread everywhere makes a run's numbers the same in any process.
+    Without ``threadpoolctl`` only the environment (``OPENBLAS_NUM_THREADS=1``, set for the
+    workers this module starts) fixes the thread count.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _blas_pinned() -> bool:
+    """Whether this process's BLAS is known to run one thread."""
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return any(os.environ.get(name) == "1" for name in SINGLE_THREAD_ENV)
+    return True
+
+
+def _run(config: Mapping, seed: int) -> dict:
     start = time.perf_counter()
     (x_train, d_train), (x_test, d_test) = load_data(config, seed)
     model = mlp(config["layers"], activation=config["activation"], output=config["output"],
@@ -515,6 +545,10 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
     elif not use_dask and len(todo) > 1:
         _note(verbose, "the runs go one after another in this process; workers=N (with "
                        "Dask) would run them in parallel")
+    if not use_dask and todo and not _blas_pinned():
+        _note(verbose, "NumPy's BLAS may use several threads here, which can change the last "
+                       "digits; set OPENBLAS_NUM_THREADS=1 (or pip install threadpoolctl) for "
+                       "numbers identical to a run on workers")
 
     from tqdm.auto import tqdm
 
