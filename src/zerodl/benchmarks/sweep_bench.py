@@ -6,6 +6,8 @@ iterations on MNIST, seeds 0..7):
 - ``serial``: ``sweep(..., workers=None)``, in this process;
 - ``dask``: ``sweep(..., workers=N)``, end to end (the LocalCluster's start and stop included);
 - ``warm``: the same runs submitted to an already started LocalCluster of N workers;
+- ``plain``: the same runs split over N plain Python processes started at once, without
+  Dask: the parallel speed-up the machine allows at that moment, Dask's ceiling;
 - ``overhead``: Dask's cost per run, the round trip of a near-empty run (a 2-2-2 network, one
   step on 4 points) submitted and awaited one at a time, less the same run in this process
   (median over 20).
@@ -20,6 +22,8 @@ from __future__ import annotations
 import logging
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 from ..sweeps import SINGLE_THREAD_ENV, expand, run_one, sweep
@@ -30,6 +34,34 @@ EMPTY = {"layers": "2-2-2", "iters": 1, "batch_size": 4, "n_train": 4, "n_test":
 
 def _numbers(records: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in ("seconds", "worker")} for r in records]
+
+
+def _plain_processes(workers: int, seeds: list[int], iters: int) -> float:
+    """Seconds for the same runs split over ``workers`` plain Python processes started at
+    once, without Dask: the parallel speed this machine allows, the ceiling for Dask."""
+    code = ("import sys; from zerodl.sweeps import expand, run_one; "
+            f"c = expand({{}}, base={{'layers': '784-40-10', 'iters': {iters}}})[0]; "
+            "run_one(c, 0); sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.read(1); "
+            "[run_one(c, int(s)) for s in sys.argv[1:]]")
+    env = {**os.environ, **SINGLE_THREAD_ENV}
+    procs = [subprocess.Popen([sys.executable, "-c", code, *map(str, seeds[i::workers])],
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+             for i in range(workers)]
+    try:
+        for proc in procs:                      # MNIST read, untimed, as for the workers
+            proc.stdout.readline()
+        start = time.perf_counter()
+        for proc in procs:
+            proc.stdin.write(b"go")
+            proc.stdin.close()
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - start
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def run_benchmark(workers: int = 2, iters: int = 1000, runs: int = 8,
@@ -54,6 +86,9 @@ def run_benchmark(workers: int = 2, iters: int = 1000, runs: int = 8,
     report["dask_s"] = time.perf_counter() - start
     report["identical"] = _numbers(parallel.results) == _numbers(serial.results)
     report["run_s_workers"] = statistics.median(r["seconds"] for r in parallel.results)
+
+    report["plain_s"] = _plain_processes(workers, seeds, iters)
+    report["speedup_plain"] = report["serial_s"] / report["plain_s"]
 
     config, empty = expand({}, base=base)[0], expand({}, base=EMPTY, dataset="moons")[0]
     start = time.perf_counter()
@@ -94,6 +129,8 @@ def format_report(r: dict) -> str:
         f"worker, median)",
         f"  on a started cluster          {r['warm_s']:7.2f} s  speed-up "
         f"{r['speedup_warm']:.2f}x (cluster start {r['cluster_start_s']:.2f} s)",
+        f"  {r['workers']} plain processes at once    {r['plain_s']:7.2f} s  speed-up "
+        f"{r['speedup_plain']:.2f}x (no Dask: what these CPUs allow)",
         f"  Dask overhead per run         {1000 * r['overhead_per_run_s']:7.1f} ms  (near-empty "
         f"run: {1000 * r['empty_run_dask_s']:.1f} ms round trip vs "
         f"{1000 * r['empty_run_local_s']:.1f} ms here)",
