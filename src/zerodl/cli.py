@@ -13,7 +13,7 @@ from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, 
 from .datasets import MNISTUnavailable, load_mnist
 from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
 from .initializers import INITIALIZERS
-from .io import load
+from . import load          # zerodl.load: the public reader of model files
 from .layers import ACTIVATIONS
 from .losses import OUTPUTS
 from .model import mlp

@@ -10,7 +10,7 @@ import numpy as np
 
 from .cli_common import UsageError, parse_init, parse_layers
 from .datasets import load_mnist
-from .io import load
+from . import load          # zerodl.load: the public reader of model files
 from .layers import ACTIVATIONS, Step
 from .losses import OUTPUTS
 from .model import mlp
