@@ -9,11 +9,11 @@ import time
 import numpy as np
 
 from . import cli_bench, cli_compare, cli_trace, coursekit
+from . import load          # zerodl.load: the public reader of model files
 from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, say_unless
 from .datasets import MNISTUnavailable, load_mnist
 from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
 from .initializers import INITIALIZERS
-from . import load          # zerodl.load: the public reader of model files
 from .layers import ACTIVATIONS
 from .losses import OUTPUTS
 from .model import mlp

@@ -8,9 +8,9 @@ import argparse
 
 import numpy as np
 
+from . import load          # zerodl.load: the public reader of model files
 from .cli_common import UsageError, parse_init, parse_layers
 from .datasets import load_mnist
-from . import load          # zerodl.load: the public reader of model files
 from .layers import ACTIVATIONS, Step
 from .losses import OUTPUTS
 from .model import mlp
