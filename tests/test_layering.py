@@ -61,13 +61,9 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))
 
 def layer_of(name: str) -> str | None:
     for layer, names in LAYERS.items():
-        if name in names or name.split(".")[0] + ".*" in names and "." in name:
+        if name in names or ("." in name and name.split(".")[0] + ".*" in names):
             return layer
     return None
-
-
-def _is_module(name: str) -> bool:
-    return name in MODULES
 
 
 def _resolve(module: str, node: ast.ImportFrom) -> str:
@@ -76,7 +72,7 @@ def _resolve(module: str, node: ast.ImportFrom) -> str:
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     parts = [] if package in ("", "zerodl") else package.split(".")
     if node.level:
-        parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+        parts = parts[:len(parts) - (node.level - 1)]       # each extra dot: one package up
         base = parts + (node.module.split(".") if node.module else [])
     else:
         base = node.module.split(".")[1:]           # "zerodl.x.y" -> ["x", "y"]
@@ -93,13 +89,14 @@ def imports_of(module: str):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "zerodl" or alias.name.startswith("zerodl."):
-                    yield ".".join(alias.name.split(".")[1:]) or "zerodl", None, node.lineno, in_function
+                    target = ".".join(alias.name.split(".")[1:]) or "zerodl"
+                    yield target, None, node.lineno, in_function
         elif isinstance(node, ast.ImportFrom):
             if node.level or (node.module or "").split(".")[0] == "zerodl":
                 target = _resolve(module, node)
                 for alias in node.names:
                     sub = alias.name if target == "zerodl" else f"{target}.{alias.name}"
-                    if _is_module(sub):                  # "from . import layers": a module
+                    if sub in MODULES:                  # "from . import layers": a module
                         yield sub, None, node.lineno, in_function
                     else:
                         yield target, alias.name, node.lineno, in_function
