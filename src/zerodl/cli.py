@@ -14,7 +14,7 @@ from .layers import ACTIVATIONS
 from . import compare
 from .losses import OUTPUTS
 from .optimizers import OPTIMIZERS
-from . import bench, coursekit, trace
+from . import bench, cli_coursekit, trace
 from .schedules import SCHEDULES
 
 
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--samples", type=_positive(int), default=4)
     check.add_argument("--seed", type=int, default=0)
     trace.add_parser(sub)
-    coursekit.add_parser(sub)
+    cli_coursekit.add_parser(sub)
     compare.add_parser(sub)
     bench.add_parser(sub)
     return parser
@@ -239,7 +239,7 @@ def cmd_gradcheck(args) -> int:
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
             "compare-optimizers": compare.run}
-COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run,
+COMMANDS.update({"trace": trace.run, "course-kit": cli_coursekit.run,
                  "bench": bench.run})
 
 
