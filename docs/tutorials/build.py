@@ -115,8 +115,8 @@ the bias as `rand` and `rand * 10 - 5` (uniform in $[-5, 5)$); random numbers fr
     code(r"""
 rng = np.random.default_rng(0)
 weights = {
-    "np.zeros(2)": np.zeros((2, 1)),
-    "np.ones(2)": np.ones((2, 1)),
+    "zeros": np.zeros((2, 1)),
+    "ones": np.ones((2, 1)),
     "rand": rng.random((2, 1)),
     "randint(5)": rng.integers(0, 5, size=(2, 1)),
 }
@@ -641,7 +641,7 @@ y = F.sigmoid(u3)
 print_vec("総入力3", u3)
 print_vec("出力", y)
 print_vec("訓練データ", d1)
-print_vec("交差エントロピー誤差", F.cross_entropy_error(d1, y))
+print_vec("交差エントロピー誤差", F.cross_entropy_error(d1, y) + 0.0)   # + 0.0: prints 0.0, not -0.0
 net = as_zerodl(network, sizes, "sigmoid")
 v = trace(net, x5.reshape(1, -1), d1.reshape(1, -1), print_fn=None)
 assert np.allclose(v["y"][0], y) and y[0] > 0.999
@@ -910,24 +910,28 @@ for batch_size, lr in [(1, 0.07), (10, 0.07), (100, 0.07), (None, 0.07)]:
     print(f"{name:>10} {updates:>14} {per_epoch:>8.3f} {updates / per_epoch:>10.0f} "
           f"{len(x) / per_epoch:>10.0f} {losses[-1]:>11.5f}")
     ax_epoch.plot(range(EPOCHS + 1), losses, marker="o", label=f"batch {name}")
-    ax_time.plot(seconds, losses, marker="o", label=f"batch {name}")
-ax_epoch.set_xlabel("epoch"); ax_time.set_xlabel("seconds"); ax_epoch.set_ylabel("training loss")
+    ax_time.plot(seconds[1:], losses[1:], marker="o", label=f"batch {name}")
+ax_epoch.set_xlabel("epoch"); ax_time.set_xlabel("seconds (log scale)"); ax_epoch.set_ylabel("training loss")
+ax_time.set_xscale("log")
 for ax in (ax_epoch, ax_time):
     ax.set_yscale("log"); ax.grid(alpha=0.3)
 ax_time.legend()
 plt.show()
 """),
     md(r"""
-読み方：エポックあたりではオンライン学習が最も多く更新し、誤差も速く下がります。しかし 1 回の更新に
-行列計算の準備などの固定費がかかるので、1 秒あたりに処理できるサンプル数はバッチが大きいほど多く、
-経過時間で見るとミニバッチ（10〜100）が速く下がります。バッチ学習は 1 エポックに 1 回しか更新しないので、
-同じ時間では最も遅い。これがミニバッチが使われる理由です（さらに GPU では大きなバッチほど有利）。
+読み方：エポックあたりでは、更新回数の多いオンライン学習の誤差が最も速く下がります。一方、1 回の更新には
+固定費がかかるので、1 秒あたりに処理できるサンプル数はバッチが大きいほど多く（表の samples/s）、
+最初の短い時間ではミニバッチ（10〜100）の誤差が先に下がります（右：横軸は対数）。この 2-10-1 の
+ネットワークは小さく 1 回の更新が安いので、時間が経つとオンライン学習も追いつきます。大きなネットワークや
+GPU では、まとめて計算する利点がさらに大きくなります。バッチ学習は 1 エポックに 1 回しか更新しないので、
+時間で見ても最も遅い。
 
 How to read it: per epoch, online learning makes the most updates and its loss falls fastest.
-But each update has a fixed cost, so samples per second grow with the batch size, and per
-second the mini-batches (10 to 100) come out ahead; full batch updates once per epoch and is
-slowest in time. That is why mini-batches are the usual choice (parallel hardware favours
-larger batches still).
+Each update has a fixed cost, though, so samples per second grow with the batch size (the
+table's samples/s), and in the first fraction of a second the mini-batches (10 to 100) get
+ahead (right, log time axis). This 2-10-1 network is tiny and an update is cheap, so online
+learning catches up later; with larger networks or parallel hardware, computing many samples
+together pays off more. Full batch updates once per epoch and is the slowest in time as well.
 
 ## 確認テスト：勾配降下法の式 / Check question: the gradient descent formula
 
@@ -1266,27 +1270,29 @@ for sizes in sizes_list:
     xs, ds = rng.standard_normal((20, sizes[0])), rng.integers(0, sizes[-1], 20)
     start = time.perf_counter(); numeric = numerical_gradients(model, xs, ds)
     t_numeric = time.perf_counter() - start
+    model.gradient(xs, ds)                       # a first call sets up work arrays
     start = time.perf_counter(); backprop = model.gradient(xs, ds)
     t_backprop = time.perf_counter() - start
     n_params = sum(p.size for p in model.params.values())
     diff = max(np.abs(numeric[k] - backprop[k]).max() for k in numeric)
-    rows.append((n_params, t_numeric, t_backprop))
+    rows.append((f"{'-'.join(map(str, sizes))}\n{n_params} params", t_numeric, t_backprop))
     print(f"{'-'.join(map(str, sizes)):<10} {n_params:>6} parameters: numerical {t_numeric:8.4f} s, "
           f"backprop {t_backprop:8.5f} s, {t_numeric / t_backprop:8.0f} times faster, max diff {diff:.1e}")
     assert diff < 1e-6
-n, t_num, t_bp = np.array(rows).T
-plt.plot(n, t_num, "o-", label="numerical differentiation")
-plt.plot(n, t_bp, "s-", label="backpropagation")
-plt.xscale("log"); plt.yscale("log"); plt.xlabel("number of parameters"); plt.ylabel("seconds per gradient")
-plt.legend(); plt.grid(alpha=0.3); plt.show()
+names = [r[0] for r in rows]
+positions = np.arange(len(rows))
+plt.bar(positions - 0.2, [r[1] for r in rows], width=0.4, label="numerical differentiation")
+plt.bar(positions + 0.2, [r[2] for r in rows], width=0.4, label="backpropagation")
+plt.xticks(positions, names); plt.yscale("log"); plt.ylabel("seconds per gradient")
+plt.legend(); plt.grid(alpha=0.3, axis="y"); plt.show()
 """),
     md(r"""
 数値微分の時間はパラメータ数にほぼ比例して増え（1 回の順伝播もパラメータ数に比例するので、全体では
-その 2 乗に近く）、誤差逆伝播との差は何百倍にもなります。MNIST の 784-40-10（31,810 個）では数値微分は
+その 2 乗に近く）、誤差逆伝播との差は何百倍から何千倍にもなります。MNIST の 784-40-10（31,810 個）では数値微分は
 実用になりません。数値微分は、誤差逆伝播の実装が正しいかの確認（勾配チェック）に使います。
 
 The numerical gradient's time grows with the number of parameters (and each forward pass grows
-too, so nearly with its square); backpropagation is hundreds of times faster here. For MNIST's
+too, so nearly with its square); backpropagation is hundreds to thousands of times faster here. For MNIST's
 784-40-10 (31,810 parameters) numerical differentiation is impractical: it serves to check a
 backpropagation implementation (the gradient check), not to train.
 """),
@@ -1505,7 +1511,7 @@ for init, formula in [("xavier", 1 / np.sqrt(784)), ("he", np.sqrt(2 / 784))]:
     assert np.isclose(m.params["W1"].std(), formula, rtol=0.03)
 
 # what the initialisation does to the hidden total inputs u1 of 1000 training images
-fig, axes = plt.subplots(1, 3, figsize=(12, 3), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(12, 3), sharex=True, sharey=True)
 for ax, init in zip(axes, [0.01, "xavier", "he"]):
     m = zerodl.mlp([784, 40, 10], init=init, seed=0)
     u1 = m.layer_outputs(x_train[:1000])[0]
