@@ -129,3 +129,23 @@ def test_fused_outputs_match_torch(name):
     tloss.backward()
     assert loss == pytest.approx(tloss.item(), rel=1e-12)
     np.testing.assert_allclose(grad, tu.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_fused_outputs_and_course_functions_share_one_gradient_function(monkeypatch):
+    """Both the model's outputs and the course's d_*_with_loss go through output_delta."""
+    calls = []
+    real = F.output_delta
+
+    def spy(d, y, out=None):
+        calls.append(y.shape)
+        return real(d, y, out)
+
+    monkeypatch.setattr(F, "output_delta", spy)
+    u = RNG.standard_normal((3, 2))
+    for name, d in (("softmax", np.array([0, 1, 1])), ("sigmoid", np.ones((3, 2))),
+                    ("identity", np.zeros((3, 2)))):
+        get_output(name).loss_and_grad(u.copy(), d)
+    F.d_softmax_with_loss(np.array([0, 1, 1]), F.softmax(u))
+    F.d_sigmoid_with_loss(np.ones((3, 2)), F.sigmoid(u))
+    F.d_mean_squared_error(np.zeros((3, 2)), u)
+    assert calls == [(3, 2)] * 6
