@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import cli_bench, cli_compare, cli_trace, coursekit
+from . import cli_bench, cli_compare, cli_coursekit, cli_trace
 from . import load          # zerodl.load: the public reader of model files
 from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, say_unless
 from .datasets import MNISTUnavailable, load_mnist
@@ -22,7 +22,7 @@ from .plotting import plot_history
 from .schedules import SCHEDULES, schedule_from_options
 
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
-SUBCOMMANDS = {"trace": cli_trace, "course-kit": coursekit, "compare-optimizers": cli_compare,
+SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
                "bench": cli_bench}
 
 
