@@ -15,6 +15,7 @@ from . import compare
 from .losses import OUTPUTS
 from .optimizers import OPTIMIZERS
 from . import bench, coursekit, trace
+from . import cli_show
 from .schedules import SCHEDULES
 
 
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     coursekit.add_parser(sub)
     compare.add_parser(sub)
     bench.add_parser(sub)
+    cli_show.add_parser(sub)
     return parser
 
 
@@ -241,6 +243,7 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradc
             "compare-optimizers": compare.run}
 COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run,
                  "bench": bench.run})
+COMMANDS["show"] = cli_show.run
 
 
 def main(argv=None) -> int:

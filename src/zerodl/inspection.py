@@ -86,6 +86,9 @@ def plot_weights(model, layer: int = 1, path: str | os.PathLike | None = None):
         ax = fig.subplots()
         image = ax.imshow(W, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, aspect="auto",
                           interpolation="nearest")
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(f"unit of layer {layer} (column of W{layer})")
         ax.set_ylabel(f"input (row of W{layer})")
         ax.set_title(f"W{layer}: weights, shape {n_in} x {n_out}")
@@ -151,7 +154,7 @@ def plot_confusion(model, x, d, path: str | os.PathLike | None = None):
     totals = counts.sum(axis=1, keepdims=True)
     share = counts / np.maximum(totals, 1)
     k = len(counts)
-    fig = _figure(1.0 + 0.55 * k + 1.2, 0.9 + 0.5 * k + 0.6)
+    fig = _figure(max(4.2, 2.2 + 0.55 * k), max(3.4, 1.5 + 0.5 * k))
     ax = fig.subplots()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
@@ -163,7 +166,7 @@ def plot_confusion(model, x, d, path: str | os.PathLike | None = None):
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = np.trace(counts) / counts.sum()
-    ax.set_title(f"Confusion matrix: {counts.sum()} samples, accuracy {accuracy:.4f}", fontsize=10)
+    ax.set_title(f"Confusion matrix\n{counts.sum()} samples, accuracy {accuracy:.4f}", fontsize=10)
     fig.colorbar(image, ax=ax, label="share of the true class")
     return _finish(fig, path)
 
@@ -211,7 +214,7 @@ def plot_mistakes(model, x, d, n: int = 25, path: str | os.PathLike | None = Non
             if k < count:
                 ax.imshow(x[data["index"][k]].reshape(side, side), cmap="gray_r")
                 ax.set_title(f"true {data['true'][k]} -> {data['predicted'][k]}\n"
-                             f"p(true) = {data['p_true'][k]:.3f}", fontsize=8)
+                             f"p(true) = {data['p_true'][k]:.2g}", fontsize=8)
         if not count:
             axes[0, 0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     elif x.shape[1] == 2:
@@ -224,6 +227,8 @@ def plot_mistakes(model, x, d, n: int = 25, path: str | os.PathLike | None = Non
         wrong = x[data["index"]]
         ax.scatter(*wrong.T, s=90, facecolors="none", edgecolors="red", linewidths=1.5,
                    label="misclassified")
+        if not count:
+            ax.text(0.5, 0.02, "no mistakes", transform=ax.transAxes, ha="center")
         for rank, point in enumerate(wrong[:10], start=1):
             ax.annotate(str(rank), point, textcoords="offset points", xytext=(5, 5),
                         fontsize=8, color="red")
@@ -235,7 +240,7 @@ def plot_mistakes(model, x, d, n: int = 25, path: str | os.PathLike | None = Non
         raise ValueError(f"x must be images (a square number of features) or 2-D points to "
                          f"show mistakes; got {x.shape[1]} features.")
     wrong = int(np.count_nonzero(class_labels(d) != _class_probabilities(model, x).argmax(1)))
-    fig.suptitle(f"Worst mistakes: {count} shown of {wrong} misclassified among {total} samples "
+    fig.suptitle(f"Worst mistakes: {count} shown of {wrong} misclassified, {total} samples\n"
                  f"(lowest probability of the true class first)", fontsize=10)
     return _finish(fig, path)
 
