@@ -334,6 +334,8 @@ def plot_layer_stats(stats, path: str | os.PathLike | None = None):
     first layers' lines lying decades below the last's; an update ratio far below 1e-3
     means that layer barely learns, far above 1e-2 that it moves too fast.
     """
+    from matplotlib.lines import Line2D
+
     history, steps = stats.history, stats.steps
     if not steps:
         raise ValueError("stats must hold recorded steps; got a LayerStats with none (was it "
@@ -341,19 +343,28 @@ def plot_layer_stats(stats, path: str | os.PathLike | None = None):
     fields = [f for f in LAYER_STAT_PANELS if any(f in h for h in history.values())]
     cols = 3
     rows = math.ceil(len(fields) / cols)
-    fig = _figure(4.2 * cols, 3.1 * rows)
+    fig = _figure(4.2 * cols + 0.9, 3.1 * rows)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[len(fields):]:
         ax.set_axis_off()
+    # Up to 10 layers, distinct colours; deeper networks, a gradient from input to output.
+    keys = list(history)
+    if len(keys) <= 10:
+        colors = [f"C{i}" for i in range(len(keys))]
+    else:
+        from matplotlib import colormaps
+        colors = [colormaps["viridis"](i / (len(keys) - 1)) for i in range(len(keys))]
     for ax, field in zip(axes.flat, fields):
-        for key, table in history.items():
-            if field in table:
-                ax.plot(steps, table[field], lw=1.6, label=key)
+        for key, color in zip(keys, colors):
+            if field in history[key]:
+                ax.plot(steps, history[key][field], lw=1.6, color=color, label=key)
         if LAYER_STAT_PANELS[field]:
             ax.set_yscale("log")
         ax.set_title(field.replace("_", " "), fontsize=10)
         ax.set_xlabel("step")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, frameon=False)
+    handles = [Line2D([], [], color=color, lw=1.6, label=key) for key, color in zip(keys, colors)]
+    fig.legend(handles=handles, loc="outside right upper", title="layer", fontsize=8,
+               frameon=False)
     fig.suptitle("Per-layer statistics during training")
     return _finish(fig, path)
