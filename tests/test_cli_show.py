@@ -1,5 +1,4 @@
 """zerodl show: one run per kind on toy data (MNIST where the files are), one-line errors."""
-import numpy as np
 import pytest
 from matplotlib.image import imread
 

@@ -129,7 +129,7 @@ def plot_activations(model, x, path: str | os.PathLike | None = None, bins: int 
     if not data:
         raise ValueError("model must have at least one hidden layer to show activations; it "
                          "has a single Dense layer.")
-    fig = _figure(2.6 * len(data) + 0.6, 3.0)
+    fig = _figure(max(4.8, 2.6 * len(data) + 0.6), 3.0)
     axes = fig.subplots(1, len(data), squeeze=False, sharey=True)[0]
     for ax, (name, values) in zip(axes, data.items()):
         weights = np.full(values.shape, 1.0 / values.size)
@@ -301,7 +301,8 @@ def plot_decision_boundary(model, x, d, path: str | os.PathLike | None = None,
                           interpolation="nearest")
         label = "predicted class" if classifier else "output"
     fig.colorbar(image, ax=ax, label=label)
-    title = f"Decision boundary of {model!r}".replace("Sequential", "network ")
+    sizes = "-".join(str(n) for n in [model.n_in] + [dense.n_out for dense in model.dense])
+    title = f"Decision boundary of the {sizes} network"
     if classifier:
         true = class_labels(d)
         for c in np.unique(true):
