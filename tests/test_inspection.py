@@ -186,5 +186,9 @@ def test_plots_refuse_what_they_cannot_show():
         zerodl.plot_decision_boundary(zerodl.mlp([3, 2], seed=0), np.ones((4, 3)), [0, 1, 0, 1])
     with pytest.raises(ValueError, match="at least one hidden layer"):
         zerodl.plot_activations(zerodl.mlp([2, 2], seed=0), x)
+    with pytest.raises(ValueError, match=r"d must hold classes 0..1, one per output"):
+        zerodl.plot_mistakes(zerodl.mlp([2, 2], seed=0), np.ones((3, 2)), [0, 1, 2])
+    with pytest.raises(ValueError, match="d must have one label per sample"):
+        zerodl.plot_mistakes(zerodl.mlp([2, 2], seed=0), np.ones((3, 2)), [0, 1])
     with pytest.raises(ValueError, match="x must be images"):
         zerodl.plot_mistakes(zerodl.mlp([3, 2], seed=0), np.ones((4, 3)), [0, 1, 0, 1])

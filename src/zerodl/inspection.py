@@ -184,6 +184,9 @@ def worst_mistakes(model, x, d, n: int = 25) -> dict[str, np.ndarray]:
     if len(true) != len(probabilities):
         raise ValueError(f"d must have one label per sample of x; got {len(true)} labels for "
                          f"{len(probabilities)} samples.")
+    if true.max() >= probabilities.shape[1]:
+        raise ValueError(f"d must hold classes 0..{probabilities.shape[1] - 1}, one per output of "
+                         f"the network; got the class {true.max()}.")
     predicted = probabilities.argmax(axis=1)
     p_true = probabilities[np.arange(len(true)), true]
     wrong = np.flatnonzero(predicted != true)
