@@ -1569,6 +1569,260 @@ small is slow, too large unstable (try `lr` values such as 2 or 5 in the last pa
 """),
 ]
 
+# --------------------------------------------------------------------------------------------
+# 7. Looking inside
+# --------------------------------------------------------------------------------------------
+
+NB7 = header("7. 中を見る", "7. Looking inside", r"""
+損失と正解率の曲線だけでは、ネットワークの中で何が起きているかは分かりません。このノートでは
+中を見ます：初期値と活性化関数で中間層の出力の分布がどう変わるか、深いネットワークで勾配が
+どう消えるか、MNIST で 1 層目の重みが何を学ぶか、どの数字を取り違えるか、小さなネットワークが
+2 次元のデータでどんな境界を引くか。どれも zerodl の関数 1 つで描けます。
+
+Loss and accuracy curves do not show what happens inside a network. Here we look inside: how the
+initialisation and the activation shape the hidden layers' outputs, how gradients vanish in a
+deep network, what the first layer's weights learn on MNIST, which digits get confused, and what
+boundary a small network draws on 2-D data. Each view is one zerodl call.
+""") + [
+    md(r"""
+## 1. 中間層の出力の分布 / Hidden-layer outputs
+
+100 ユニットの中間層が 5 つあるネットワークに、標準正規分布の入力 1000 個を入れ、各層の出力の
+ヒストグラムを描きます。初期値（標準偏差 0.01、Xavier $\sqrt{1/n}$、He $\sqrt{2/n}$、$n$ は前の層の
+ユニット数）と活性化関数（シグモイド、ReLU）の 6 通りです。まず 1 つを `zerodl.plot_activations` で。
+
+A network with five hidden layers of 100 units, fed 1000 standard-normal inputs; we draw a
+histogram of each layer's outputs for six cases: initial weights with standard deviation 0.01,
+Xavier $\sqrt{1/n}$ or He $\sqrt{2/n}$ ($n$: units of the previous layer), with a sigmoid or a ReLU.
+First one case with `zerodl.plot_activations`.
+"""),
+    code(r"""
+from zerodl.inspection import activation_data
+
+x_random = np.random.default_rng(0).standard_normal((1000, 100)).astype(np.float32)
+deep5 = zerodl.mlp([100] * 6 + [10], activation="sigmoid", init=0.01, seed=0)
+display(zerodl.plot_activations(deep5, x_random))
+"""),
+    md(r"""
+6 通りを並べます（行：初期値と活性化関数、列：層）。ヒストグラムの値は `activation_data`、
+つまりモデル自身の `layer_outputs` です。
+
+All six side by side (rows: initialisation and activation, columns: layers). The histograms'
+values come from `activation_data`, that is the model's own `layer_outputs`.
+"""),
+    code(r"""
+cases = [(act, init) for act in ("sigmoid", "relu") for init in (0.01, "xavier", "he")]
+fig, axes = plt.subplots(len(cases), 5, figsize=(14, 12), sharey="row")
+for row, (act, init) in zip(axes, cases):
+    model = zerodl.mlp([100] * 6 + [10], activation=act, init=init, seed=0)
+    for ax, (name, values) in zip(row, activation_data(model, x_random).items()):
+        ax.hist(values, bins=30, range=(0, 1) if act == "sigmoid" else None,
+                weights=np.full(values.size, 1 / values.size))
+        ax.set_title(f"{act}, init {init}: {name.split(' (')[0]}", fontsize=9)
+        ax.locator_params(axis="x", nbins=4)
+        ax.grid(alpha=0.3)
+    row[0].set_ylabel("share of outputs")
+for ax in axes[-1]:
+    ax.set_xlabel("output value")
+fig.tight_layout()
+plt.show()
+"""),
+    md(r"""
+読み取れること / What to look for:
+- シグモイド + 0.01：どの層の出力も 0.5 付近に集まります。どのユニットも同じ値を出すので、
+  ユニットが多くても表現力がありません。Xavier では深い層まで広がりが残ります。
+- ReLU + 0.01：層を重ねるごとに出力が 0 に縮みます（ヒストグラムの横軸の目盛りに注目）。
+  He では深い層でも同じくらいの広がりが保たれます。ReLU には He、シグモイドや tanh には Xavier。
+
+- Sigmoid with std 0.01: every layer's outputs crowd around 0.5; all units say the same thing, so
+  many units add no expressiveness. With Xavier the spread survives to the deep layers.
+- ReLU with std 0.01: the outputs shrink towards 0 layer after layer (look at the x-axis scales).
+  He keeps a similar spread in every layer. He suits ReLU; Xavier suits sigmoid and tanh.
+
+## 2. 勾配消失 / Vanishing gradients
+
+中間層 10 層（各 100 ユニット）のネットワークを MNIST で少し学習させ、`zerodl.callbacks.LayerStats`
+で層ごとの勾配のノルム $\|\partial E / \partial W\|$ を記録します。シグモイド + Xavier と ReLU + He を比べます。
+
+A network with ten hidden layers of 100 units, trained a little on MNIST;
+`zerodl.callbacks.LayerStats` records each layer's gradient norm $\|\partial E / \partial W\|$.
+Sigmoid with Xavier against ReLU with He.
+"""),
+    code(r"""
+from zerodl.callbacks import LayerStats
+from zerodl.datasets import load_mnist
+from zerodl.optimizers import SGD
+
+(x_train, d_train), (x_test, d_test) = load_mnist()
+if FAST:   # the test suite: fewer images and iterations, same cells
+    x_train, d_train, x_test, d_test = x_train[:5000], d_train[:5000], x_test[:1000], d_test[:1000]
+
+deep_stats = {}
+for act, init in (("sigmoid", "xavier"), ("relu", "he")):
+    model = zerodl.mlp([784] + [100] * 10 + [10], activation=act, init=init, seed=0)
+    stats = LayerStats(every=10)
+    model.fit(x_train, d_train, steps=100, batch_size=100, optimizer=SGD(lr=0.1), verbose=0,
+              seed=0, callbacks=[stats])
+    deep_stats[act] = stats
+
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for act, stats in deep_stats.items():
+    keys = list(stats.history)
+    first = [stats.history[k]["grad_norm"][0] for k in keys]
+    ax.semilogy(range(1, len(keys) + 1), first, marker="o",
+                label=f"{act} + {'Xavier' if act == 'sigmoid' else 'He'}, step {stats.steps[0]}")
+ax.set_xticks(range(1, len(keys) + 1), keys)
+ax.set_xlabel("layer (input side -> output side)"); ax.set_ylabel("gradient norm ||dE/dW||")
+ax.set_title("Gradient norm per layer, 10 hidden layers"); ax.grid(alpha=0.3, which="both"); ax.legend()
+plt.show()
+sig = deep_stats["sigmoid"].history
+print(f"sigmoid: ||dE/dW1|| / ||dE/dW11|| = {sig['W1']['grad_norm'][0] / sig['W11']['grad_norm'][0]:.2e}")
+"""),
+    md(r"""
+シグモイドでは、入力側の層の勾配が出力側より何桁も小さくなります。逆伝播で層を 1 つ戻るたびに
+$f'(u) \le 0.25$ が掛かるからです。入力側の層はほとんど学習できません。ReLU + He では $f'(u)$ が
+0 か 1 なので、勾配の大きさが層を通じてほぼ保たれます。`plot_layer_stats` は記録したすべての値
+（出力の平均と標準偏差、死んだユニット・飽和した出力の割合、勾配のノルム、更新の大きさの比
+$\|\Delta W\| / \|W\|$）を学習の進みに沿って描きます。
+
+With the sigmoid, the gradients of the layers near the input are orders of magnitude smaller than
+near the output: each layer backpropagation goes through multiplies by $f'(u) \le 0.25$, so the
+first layers barely learn. With ReLU and He, $f'(u)$ is 0 or 1 and the gradient keeps its size
+through the layers. `plot_layer_stats` draws everything recorded (the outputs' mean and standard
+deviation, the share of dead units or saturated outputs, the gradient norm, the update ratio
+$\|\Delta W\| / \|W\|$) along training.
+"""),
+    code(r"""
+display(zerodl.plot_layer_stats(deep_stats["sigmoid"]))
+"""),
+    md(r"""
+## 3. 1 層目の重み / The first layer's weights
+
+講座の MNIST のセル（784-40-10、ReLU、標準偏差 0.01、SGD 学習率 0.1、バッチ 100、1000 回）で学習し、
+$W_1$ の各列（1 つのユニットに入る 784 個の重み）を 28×28 の画像として描きます。赤い画素はその
+ユニットの総入力を上げ、青い画素は下げます。
+
+The course's MNIST cell (784-40-10, ReLU, std 0.01, SGD with learning rate 0.1, batch 100, 1000
+iterations); then each column of $W_1$ (the 784 weights into one unit) as a 28×28 image. Red
+pixels raise that unit's total input, blue ones lower it.
+"""),
+    code(r"""
+ITERS = 300 if FAST else 1000
+course = zerodl.mlp([784, 40, 10], activation="relu", init=0.01, seed=0)
+course_stats = LayerStats(every=10)
+course.fit(x_train, d_train, steps=ITERS, batch_size=100, optimizer=SGD(lr=0.1), verbose=0,
+           seed=0, callbacks=[course_stats])
+print(f"test accuracy {course.evaluate(x_test, d_test)['accuracy']:.4f} after {ITERS} iterations")
+display(zerodl.plot_weights(course, layer=1))
+"""),
+    md(r"""
+多くのユニットが数字の一部（縦の線、丸、斜めの線）に反応する形になり、赤と青の組で「ここに線が
+あって、そこにはない」を調べています。ほとんど灰色のままのユニットは学習にあまり使われていません。
+学習中の層ごとの統計も見ておきます。
+
+Many units look like parts of digits (strokes, loops, diagonals); red and blue pairs test "a line
+here and none there". Units that stay almost grey are hardly used. The per-layer statistics of
+this training:
+"""),
+    code(r"""
+display(zerodl.plot_layer_stats(course_stats))
+"""),
+    md(r"""
+## 4. 取り違え / Confusions and mistakes
+
+混同行列：行が正解のクラス、列が予測したクラス。対角線が正解で、それ以外のマスが取り違えの数です。
+`zerodl.confusion_matrix(d_true, d_pred)` は数を配列で返します。
+
+The confusion matrix: rows are the true classes, columns the predictions; the diagonal holds the
+correct answers and every other cell counts one kind of confusion.
+`zerodl.confusion_matrix(d_true, d_pred)` returns the counts as an array.
+"""),
+    code(r"""
+counts = zerodl.confusion_matrix(d_test, course.predict(x_test))
+off = counts - np.diag(np.diag(counts))
+i, j = np.unravel_index(off.argmax(), off.shape)
+print(f"most frequent confusion: true {i} predicted as {j}, {off[i, j]} times")
+display(zerodl.plot_confusion(course, x_test, d_test))
+"""),
+    md(r"""
+最悪の間違い：正解のクラスに付けた確率が最も低い（自信をもって間違えた）テスト画像です。
+人が見ても紛らわしいものと、ネットワークの弱点を示すものがあります。
+
+The worst mistakes: the test images whose true class got the lowest probability (wrong and
+confident). Some are ambiguous even to a person; others show the network's weak spots.
+"""),
+    code(r"""
+display(zerodl.plot_mistakes(course, x_test, d_test, n=15))
+"""),
+    md(r"""
+## 5. 決定境界 / Decision boundaries
+
+2 次元のデータ（`zerodl.make_toy`）で、中間層の大きさと数を変えて境界の形を見ます：2-2-2、
+2-8-2、2-8-8-2 を xor と spiral で、Adam で学習。背景は各点でのクラス 1 の確率、黒い線が
+確率 0.5 の境界です。
+
+On 2-D data (`zerodl.make_toy`) we vary the hidden layers and look at the boundary: 2-2-2, 2-8-2
+and 2-8-8-2 on xor and spiral, trained with Adam. The background is the probability of class 1
+at each point, the black line the 0.5 boundary.
+"""),
+    code(r"""
+from zerodl.inspection import decision_field
+from zerodl.optimizers import Adam
+
+EPOCHS = 150 if FAST else 400
+shapes = ([2, 2, 2], [2, 8, 2], [2, 8, 8, 2])
+fig, axes = plt.subplots(2, 3, figsize=(14, 8.4), layout="constrained")
+for row, name in zip(axes, ("xor", "spiral")):
+    x, d = zerodl.make_toy(name, 400, noise=0.05, seed=0)
+    for ax, sizes in zip(row, shapes):
+        model = zerodl.mlp(sizes, activation="relu", init="he", seed=1)
+        model.fit(x, d, epochs=EPOCHS, batch_size=50, optimizer=Adam(lr=0.01), verbose=0, seed=0)
+        g0, g1, field = decision_field(model, x)
+        image = ax.imshow(field, origin="lower", extent=(g0[0], g0[-1], g1[0], g1[-1]),
+                          cmap="RdBu_r", vmin=0, vmax=1, alpha=0.6, aspect="auto")
+        ax.contour(g0, g1, field, levels=[0.5], colors="black")
+        ax.scatter(*x.T, c=d, cmap="RdBu_r", s=8, edgecolors="black", linewidths=0.3)
+        accuracy = model.evaluate(x, d)["accuracy"]
+        ax.set_title(f"{name}, {'-'.join(map(str, sizes))}: accuracy {accuracy:.2f}")
+        ax.set_xlabel("x0"); ax.set_ylabel("x1")
+fig.colorbar(image, ax=axes, shrink=0.6, label="probability of class 1 (red points: class 1)")
+plt.show()
+"""),
+    md(r"""
+2-2-2 は ReLU 2 つ分の折れ線しか引けず、xor もうまく分けられないことがあります。2-8-2 は xor を
+分けますが、spiral の渦には足りません。2-8-8-2 は 2 層で折れ目を組み合わせ、十分に学習すれば
+渦に沿った境界を引きます（テスト用の短い学習では途中の形です）。2-32-32-2 なら spiral をほぼ
+完全に分けます：
+
+2-2-2 can only draw two ReLU creases and may fail even on xor; 2-8-2 separates xor but not the
+spiral's arms; 2-8-8-2 combines creases over two layers and, trained long enough, follows the
+arms (the test suite's short run shows a halfway shape). A 2-32-32-2 network separates the
+spiral almost perfectly:
+"""),
+    code(r"""
+x, d = zerodl.make_toy("spiral", 400, seed=0)
+big = zerodl.mlp([2, 32, 32, 2], activation="relu", init="he", seed=0)
+big.fit(x, d, epochs=EPOCHS, batch_size=50, optimizer=Adam(lr=0.01), verbose=0, seed=0)
+display(zerodl.plot_decision_boundary(big, x, d))
+assert big.evaluate(x, d)["accuracy"] >= 0.9
+"""),
+    md(r"""
+## 試してみよう / Try it
+
+- 1 節で `init` に `1.0` を入れると、シグモイドの出力が 0 と 1 に張り付きます（飽和）。
+- 2 節で `("tanh", "xavier")` を加えると、シグモイドより勾配がよく伝わります。
+- 5 節で `make_toy` の `noise` を 0.2 にし、大きなネットワークが雑音まで覚える様子を見ます。
+- コマンドラインでも同じ図が描けます：`zerodl show boundary --dataset spiral --layers 2-8-8-2`、
+  `zerodl show weights`、`zerodl show layers --dataset moons`。
+
+- In section 1, try `init=1.0`: the sigmoid's outputs stick to 0 and 1 (saturation).
+- In section 2, add `("tanh", "xavier")`: gradients pass better than with the sigmoid.
+- In section 5, set `make_toy`'s `noise` to 0.2 and watch a large network learn the noise too.
+- The same figures from the command line: `zerodl show boundary --dataset spiral --layers
+  2-8-8-2`, `zerodl show weights`, `zerodl show layers --dataset moons`.
+"""),
+]
+
 NOTEBOOKS = {
     "01_forward_propagation.ipynb": NB1,
     "02_activation_functions.ipynb": NB2,
@@ -1576,6 +1830,7 @@ NOTEBOOKS = {
     "04_gradient_descent.ipynb": NB4,
     "05_backpropagation.ipynb": NB5,
     "06_mnist.ipynb": NB6,
+    "07_looking_inside.ipynb": NB7,
 }
 
 
