@@ -15,6 +15,7 @@ from . import compare
 from .losses import OUTPUTS
 from .optimizers import OPTIMIZERS
 from . import bench, coursekit, trace
+from . import cli_playground
 from .schedules import SCHEDULES
 
 
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     coursekit.add_parser(sub)
     compare.add_parser(sub)
     bench.add_parser(sub)
+    cli_playground.add_parser(sub)
     return parser
 
 
@@ -240,7 +242,7 @@ def cmd_gradcheck(args) -> int:
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
             "compare-optimizers": compare.run}
 COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run,
-                 "bench": bench.run})
+                 "bench": bench.run, "playground": cli_playground.run})
 
 
 def main(argv=None) -> int:
