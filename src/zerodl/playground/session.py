@@ -465,6 +465,6 @@ class TrainingSession:
         return {
             "set": which, "index": index, "x": _round(x[0], 4), "d": int(labels[index]),
             "u": [_round(u) for u in u_list], "z": [_round(z) for z in z_list],
-            "y": _round(y[0]), "loss": round(float(loss), 6), "du": [_round(g, 6) for g in du_list],
+            "y": _round(y[0], 6), "loss": round(float(loss), 6), "du": [_round(g, 6) for g in du_list],
             "predicted": int(np.argmax(y[0])),
         }

@@ -357,13 +357,24 @@ function buildColumns() {
       note.className = "mnist-note";
       note.textContent = l === 0 ? t("pixels") : t("neurons", size);
       neurons.appendChild(note);
+    } else if (mnist) {
+      // The 10 output units: one box per digit, coloured by how often the test subset's
+      // images of that digit are recognised (the confusion matrix's row).
+      neurons.classList.add("tight");
+      for (let k = 0; k < size; k++) {
+        const digit = document.createElement("div");
+        digit.className = "digit";
+        digit.textContent = String(k);
+        digit.dataset.layer = l;
+        digit.dataset.unit = k;
+        neurons.appendChild(digit);
+      }
     } else {
       for (let k = 0; k < size; k++) {
         const canvas = document.createElement("canvas");
         canvas.className = "neuron" + (l === sizes.length - 1 && !mnist ? " big" : "");
         canvas.dataset.layer = l;
         canvas.dataset.unit = k;
-        if (mnist) { canvas.width = canvas.height = 1; canvas.title = String(k); }
         neurons.appendChild(canvas);
       }
     }
@@ -405,24 +416,40 @@ function drawWires(snap) {
   const nodes = (l) => [...net.querySelectorAll(`[data-layer="${l}"]`)];
   const weights = snap.weights || [];
   const offset = isMnist() ? snap.sizes.length - 1 - weights.length : 0;
-  weights.forEach((W, i) => {
+  const link = (a, b, style, width) => {
+    const [x0, y0] = anchor(a, 1);
+    const [x1, y1] = anchor(b, -1);
+    ctx.strokeStyle = style;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.bezierCurveTo((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
+    ctx.stroke();
+  };
+  for (let l = 0; l < offset; l++) {      // MNIST: layers too wide to draw, one grey link
+    const from = nodes(l), to = nodes(l + 1);
+    if (from.length === 1 && to.length === 1) link(from[0], to[0], "#c9d1da", 6);
+  }
+  weights.forEach((W0, i) => {
     const l = i + offset;
     const from = nodes(l), to = nodes(l + 1);
+    let W = W0;
+    // A layer drawn as one box: its wires carry the mean weight over the box's neurons.
+    if (from.length === 1 && W.length > 1) {
+      W = [W[0].map((_, b) => W.reduce((sum, row) => sum + row[b], 0) / W.length)];
+    }
+    if (to.length === 1 && W[0].length > 1) {
+      W = W.map((row) => [row.reduce((a, b) => a + b, 0) / row.length]);
+    }
     if (from.length !== W.length || to.length !== W[0].length) return;
     let m = 0;
     for (const row of W) for (const w of row) m = Math.max(m, Math.abs(w));
-    const widthScale = isMnist() ? 1.5 : 5;
+    const widthScale = isMnist() ? 3 : 5;
     for (let a = 0; a < W.length; a++) {
       for (let b = 0; b < W[a].length; b++) {
-        const w = W[a][b];
-        const [x0, y0] = anchor(from[a], 1);
-        const [x1, y1] = anchor(to[b], -1);
-        ctx.strokeStyle = `rgba(${(w < 0 ? NEG : POS).join(",")},${0.25 + 0.6 * Math.abs(w) / (m || 1)})`;
-        ctx.lineWidth = Math.max(0.3, widthScale * Math.abs(w) / (m || 1));
-        ctx.beginPath();
-        ctx.moveTo(x0, y0);
-        ctx.bezierCurveTo((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
-        ctx.stroke();
+        const w = W[a][b], f = Math.abs(w) / (m || 1);
+        link(from[a], to[b], `rgba(${(w < 0 ? NEG : POS).join(",")},${0.25 + 0.6 * f})`,
+             Math.max(0.3, widthScale * f));
       }
     }
   });
@@ -448,6 +475,13 @@ function render() {
   if (mnist) {
     drawW1(s.w1_images);
     drawConfusion(s.confusion);
+    document.querySelectorAll(".digit").forEach((box, k) => {
+      const row = s.confusion[k], total = row.reduce((a, b) => a + b, 0);
+      const recall = total ? row[k] / total : 0;
+      box.style.background = `rgb(${mix(WHITE, POS, recall).join(",")})`;
+      box.style.color = recall > 0.55 ? "#fff" : "#1f2933";
+      box.title = `${k}: ${(100 * recall).toFixed(0)}%`;
+    });
   } else {
     s.neurons.forEach((layer, l) => layer.forEach((neuron, k) => {
       const canvas = document.querySelector(`.neuron[data-layer="${l + 1}"][data-unit="${k}"]`);
@@ -524,6 +558,7 @@ function drawBoundary(s, bytes) {
   const field = document.createElement("canvas");
   paintMap(field, bytes, s.boundary_grid, probabilityColour);
   ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";
   ctx.drawImage(field, 0, 0, size, size);
   const map = planeToCanvas(s, size);
   const drawPoints = (points, labels, stroke) => {
@@ -641,7 +676,8 @@ function renderTrace() {
   if (!r) { box.innerHTML = `<p class="hint">${t("traceEmpty")}</p>`; return; }
   const limit = 10;
   const L = r.u.length;
-  let rows = `<tr><th>x</th>${cells(r.x, limit)}</tr>`;
+  const image = r.x.length === 784;
+  let rows = image ? "" : `<tr><th>x</th>${cells(r.x, limit)}</tr>`;
   for (let l = 0; l < L; l++) {
     rows += `<tr class="sep"><th>${t("layer", l + 1)} · ${t("u")}<sub>${l + 1}</sub></th>${cells(r.u[l], limit)}</tr>`;
     if (l < L - 1) rows += `<tr><th>${t("z")}<sub>${l + 1}</sub></th>${cells(r.z[l], limit)}</tr>`;
@@ -650,11 +686,16 @@ function renderTrace() {
   }
   const setName = r.set === "train" ? t("train") : t("test");
   box.innerHTML =
-    `<div class="trace-summary"><span>${t("sample")}: ${setName} #${r.index}</span>` +
+    `<div class="trace-summary">${image ? '<canvas id="trace-image" class="trace-image"></canvas>' : ""}` +
+    `<span>${t("sample")}: ${setName} #${r.index}</span>` +
     `<span>${t("label")} = <b>${r.d}</b></span><span>${t("predicted")} = <b>${r.predicted}</b></span>` +
     `<span>${t("lossE")} = <b>${formatNumber(r.loss)}</b></span>` +
     (r.x.length > limit ? `<span class="hint">${t("first", limit)}</span>` : "") + `</div>` +
     `<table class="trace-table">${rows}</table>`;
+  if (image) {
+    const bytes = Uint8Array.from(r.x, (v) => Math.round(255 * (1 - Math.min(1, Math.max(0, v)))));
+    paintMap($("trace-image"), bytes, 28, (q) => [q, q, q]);
+  }
 }
 
 // -- start -------------------------------------------------------------------------------------------
