@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("starlette", reason="the playground extra (starlette) is not installed")
 pytest.importorskip("httpx", reason="Starlette's test client needs httpx")
 with warnings.catch_warnings():     # newer Starlette suggests httpx2; httpx still works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
 
 from zerodl.datasets import MNISTUnavailable  # noqa: E402
@@ -291,3 +291,20 @@ def test_closing_ends_the_training_thread():
 
 def test_default_config_is_the_dataclass():
     assert parse_config({}) == PlaygroundConfig()
+
+
+def test_plane_snapshot_weights_are_the_models(client):
+    post(client, "/api/control", {"action": "step", "steps": 4})
+    snap = snapshot(client)
+    model = client.app.state.playground.session.model
+    assert len(snap["weights"]) == len(model.dense) == 4
+    for W, layer in zip(snap["weights"], model.dense):
+        np.testing.assert_allclose(W, layer.W, atol=5e-4)
+
+
+def test_allowed_hosts():
+    from zerodl.playground.server import allowed_hosts
+
+    assert allowed_hosts("127.0.0.1", 80) == {"127.0.0.1:80", "localhost:80", "[::1]:80"}
+    assert allowed_hosts("192.168.1.5", 8000) == {"192.168.1.5:8000"}
+    assert {"127.0.0.1:8000", "localhost:8000"} <= allowed_hosts("0.0.0.0", 8000)

@@ -54,9 +54,14 @@ def run(args) -> int:
     print(f"zerodl playground at {url} (Ctrl-C stops it)", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    server.run()
-    playground.close()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass        # uvicorn re-raises Ctrl-C after its clean shutdown: the normal way to stop
+    finally:
+        playground.close()
     if not server.started:
         print(f"zerodl playground: could not listen on {args.host}:{args.port}", file=sys.stderr)
         return 1
+    print("zerodl playground stopped", flush=True)
     return 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,15 +40,26 @@ from .session import (ACTIVATIONS, DATASETS, INITS, LIMITS, PUBLISH_EVERY, Confi
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WILDCARD = ("0.0.0.0", "::", "")
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
-    """The ``Host`` header values that name this server: its address and port."""
-    names = {host}
-    if host in LOOPBACK:
+    """The ``Host`` header values that name this server: its address and port.
+
+    A loopback address also answers to the other loopback names; a wildcard address
+    (0.0.0.0, ::) to those and to this computer's name and addresses.
+    """
+    names = {f"[{host}]" if ":" in host else host}
+    if host in LOOPBACK or host in WILDCARD:
         names.update(("127.0.0.1", "localhost", "[::1]"))
-    if host == "::1":
-        names.add("[::1]")
+    if host in WILDCARD:
+        try:
+            computer = socket.gethostname()
+            names.add(computer)
+            names.update(info[4][0] for info in socket.getaddrinfo(computer, None)
+                         if info[0] == socket.AF_INET)
+        except OSError:
+            pass        # only the loopback names then
     return {f"{name}:{port}" for name in names}
 
 

@@ -428,8 +428,9 @@ class TrainingSession:
             "kind": "mnist",
             "w1_images": [{"map": text, "max": round(m, 4)} for text, m in images],
             "confusion": confusion_matrix(d, predicted, 10).tolist(),
-            "weights": [_round(layer.W, 3) for layer in model.dense[1:]
-                        if layer.W.size <= 64 * 64],
+            # W2, W3, ...: small ones drawn as wires; W1 is shown as images instead.
+            "weights": [None, *(_round(layer.W, 3) if layer.W.size <= 64 * 64 else None
+                                for layer in model.dense[1:])],
             "test_labels": self.data.d_test[:40].tolist(),
         }
 

@@ -415,7 +415,6 @@ function drawWires(snap) {
   };
   const nodes = (l) => [...net.querySelectorAll(`[data-layer="${l}"]`)];
   const weights = snap.weights || [];
-  const offset = isMnist() ? snap.sizes.length - 1 - weights.length : 0;
   const link = (a, b, style, width) => {
     const [x0, y0] = anchor(a, 1);
     const [x1, y1] = anchor(b, -1);
@@ -426,13 +425,12 @@ function drawWires(snap) {
     ctx.bezierCurveTo((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
     ctx.stroke();
   };
-  for (let l = 0; l < offset; l++) {      // MNIST: layers too wide to draw, one grey link
+  weights.forEach((W0, l) => {
     const from = nodes(l), to = nodes(l + 1);
-    if (from.length === 1 && to.length === 1) link(from[0], to[0], "#c9d1da", 6);
-  }
-  weights.forEach((W0, i) => {
-    const l = i + offset;
-    const from = nodes(l), to = nodes(l + 1);
+    if (W0 === null) {      // MNIST: too many weights to draw, one grey link
+      if (from.length === 1 && to.length === 1) link(from[0], to[0], "#c9d1da", 6);
+      return;
+    }
     let W = W0;
     // A layer drawn as one box: its wires carry the mean weight over the box's neurons.
     if (from.length === 1 && W.length > 1) {
