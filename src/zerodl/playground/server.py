@@ -140,6 +140,111 @@ def _error(exc: Exception, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=status)
 
 
+def _playground(request: Request) -> Playground:
+    return request.app.state.playground
+
+
+async def page(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+async def options(request: Request) -> Response:
+    return JSONResponse({
+        "datasets": list(DATASETS), "activations": list(ACTIVATIONS), "inits": list(INITS),
+        "optimizers": list(OPTIMIZERS.names()), "limits": LIMITS,
+        "defaults": PlaygroundConfig().to_json(),
+        "config": _playground(request).session.config.to_json(),
+    })
+
+
+async def configure(request: Request) -> Response:
+    try:
+        config = parse_config(await _json_body(request))
+        await asyncio.to_thread(_playground(request).configure, config)
+    except ConfigError as exc:
+        return _error(exc)
+    except (MNISTUnavailable, FileNotFoundError, OSError) as exc:
+        return _error(RuntimeError(f"MNIST is not available here: {exc}"), 503)
+    return JSONResponse({"config": config.to_json()})
+
+
+def _parse_control(raw: Any) -> tuple[str, int]:
+    if not isinstance(raw, dict) or set(raw) - {"action", "steps"}:
+        raise ConfigError('control must be {"action": ..., "steps": n}.')
+    action = raw.get("action")
+    if action not in ("play", "pause", "step", "reset"):
+        raise ConfigError(f"action must be one of play, pause, step, reset; got "
+                          f"{str(action)[:40]!r}.")
+    steps = raw.get("steps", 1)
+    low, high = LIMITS["steps"]
+    if isinstance(steps, bool) or not isinstance(steps, int) or not low <= steps <= high:
+        raise ConfigError(f"steps must be an integer in [{low}, {high}]; got {str(steps)[:40]}.")
+    return action, steps
+
+
+async def control(request: Request) -> Response:
+    try:
+        action, steps = _parse_control(await _json_body(request))
+    except ConfigError as exc:
+        return _error(exc)
+    playground = _playground(request)
+    session = playground.session
+    if action == "play":
+        session.play()
+    elif action == "pause":
+        await asyncio.to_thread(session.pause)
+    elif action == "step":
+        await asyncio.to_thread(session.advance, steps)
+    else:
+        session = await asyncio.to_thread(playground.configure, session.config)
+    return JSONResponse({"step": session.step, "status": session.status})
+
+
+async def trace(request: Request) -> Response:
+    try:
+        raw = await _json_body(request)
+        if not isinstance(raw, dict) or set(raw) != {"set", "index"}:
+            raise ConfigError('trace must be {"set": "train" or "test", "index": i}.')
+        result = await asyncio.to_thread(_playground(request).session.trace, raw["set"],
+                                         raw["index"])
+    except ConfigError as exc:
+        return _error(exc)
+    return JSONResponse(result)
+
+
+async def snapshot(request: Request) -> Response:
+    _, text = _playground(request).session.latest()
+    return Response(text, media_type="application/json")
+
+
+async def stream(request: Request) -> Response:
+    limit = request.query_params.get("limit", "0")
+    if not limit.isdigit() or int(limit) > 100000:
+        return _error(ConfigError(f"limit must be an integer in [0, 100000]; got {limit[:20]!r}."))
+    playground, limit = _playground(request), int(limit)
+
+    async def events():
+        sent, version, session = 0, 0, None
+        # Polling the latest snapshot: no thread or queue per reader, and a reader that
+        # falls behind gets the newest state, never a backlog.
+        while not playground.closing.is_set():
+            if playground.session is not session:
+                session, version = playground.session, 0   # a reset: start over
+            new_version, text = session.latest()
+            if new_version != version and text:
+                version = new_version
+                yield f"event: snapshot\ndata: {text}\n\n"
+                sent += 1
+                if limit and sent >= limit:
+                    return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(PUBLISH_EVERY)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
 def create_app(host: str = "127.0.0.1", port: int = 8000,
                mnist_loader: Callable | None = None) -> Starlette:
     """The playground's ASGI app for a server listening on ``host:port``.
@@ -148,95 +253,6 @@ def create_app(host: str = "127.0.0.1", port: int = 8000,
     the session; its lifespan ends the training thread when the server stops.
     """
     playground = Playground(mnist_loader)
-
-    async def page(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
-
-    async def options(request: Request) -> Response:
-        return JSONResponse({
-            "datasets": list(DATASETS), "activations": list(ACTIVATIONS), "inits": list(INITS),
-            "optimizers": list(OPTIMIZERS.names()), "limits": LIMITS,
-            "defaults": PlaygroundConfig().to_json(),
-            "config": playground.session.config.to_json(),
-        })
-
-    async def configure(request: Request) -> Response:
-        try:
-            config = parse_config(await _json_body(request))
-            await asyncio.to_thread(playground.configure, config)
-        except ConfigError as exc:
-            return _error(exc)
-        except (MNISTUnavailable, FileNotFoundError, OSError) as exc:
-            return _error(RuntimeError(f"MNIST is not available here: {exc}"), 503)
-        return JSONResponse({"config": config.to_json()})
-
-    async def control(request: Request) -> Response:
-        try:
-            raw = await _json_body(request)
-            if not isinstance(raw, dict) or set(raw) - {"action", "steps"}:
-                raise ConfigError('control must be {"action": ..., "steps": n}.')
-            action = raw.get("action")
-            if action not in ("play", "pause", "step", "reset"):
-                raise ConfigError(f"action must be one of play, pause, step, reset; got "
-                                  f"{str(action)[:40]!r}.")
-            steps = raw.get("steps", 1)
-            low, high = LIMITS["steps"]
-            if isinstance(steps, bool) or not isinstance(steps, int) or not low <= steps <= high:
-                raise ConfigError(f"steps must be an integer in [{low}, {high}]; got "
-                                  f"{str(steps)[:40]}.")
-        except ConfigError as exc:
-            return _error(exc)
-        session = playground.session
-        if action == "play":
-            session.play()
-        elif action == "pause":
-            await asyncio.to_thread(session.pause)
-        elif action == "step":
-            await asyncio.to_thread(session.advance, steps)
-        else:
-            session = await asyncio.to_thread(playground.configure, session.config)
-        return JSONResponse({"step": session.step, "status": session.status})
-
-    async def trace(request: Request) -> Response:
-        try:
-            raw = await _json_body(request)
-            if not isinstance(raw, dict) or set(raw) != {"set", "index"}:
-                raise ConfigError('trace must be {"set": "train" or "test", "index": i}.')
-            result = await asyncio.to_thread(playground.session.trace, raw["set"], raw["index"])
-        except ConfigError as exc:
-            return _error(exc)
-        return JSONResponse(result)
-
-    async def snapshot(request: Request) -> Response:
-        _, text = playground.session.latest()
-        return Response(text, media_type="application/json")
-
-    async def stream(request: Request) -> Response:
-        limit = request.query_params.get("limit", "0")
-        if not limit.isdigit() or int(limit) > 100000:
-            return _error(ConfigError(f"limit must be an integer in [0, 100000]; got {limit[:20]!r}."))
-        limit = int(limit)
-
-        async def events():
-            sent, version, session = 0, 0, None
-            # Polling the latest snapshot: no thread or queue per reader, and a reader that
-            # falls behind gets the newest state, never a backlog.
-            while not playground.closing.is_set():
-                if playground.session is not session:
-                    session, version = playground.session, 0   # a reset: start over
-                new_version, text = session.latest()
-                if new_version != version and text:
-                    version = new_version
-                    yield f"event: snapshot\ndata: {text}\n\n"
-                    sent += 1
-                    if limit and sent >= limit:
-                        return
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(PUBLISH_EVERY)
-
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @asynccontextmanager
     async def lifespan(app):
