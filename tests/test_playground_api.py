@@ -213,7 +213,8 @@ def test_stream_sends_snapshots_as_events(client):
     snap = json.loads(lines[1][len("data: "):])
     assert snap["step"] == 3 and snap["kind"] == "plane"
     import base64
-    assert len(base64.b64decode(snap["boundary"])) == 40 * 40
+    from zerodl.playground.session import BOUNDARY_GRID
+    assert len(base64.b64decode(snap["boundary"])) == snap["boundary_grid"] ** 2 == BOUNDARY_GRID ** 2
 
 
 def test_stream_follows_training_without_a_backlog(client):
@@ -308,3 +309,28 @@ def test_allowed_hosts():
     assert allowed_hosts("127.0.0.1", 80) == {"127.0.0.1:80", "localhost:80", "[::1]:80"}
     assert allowed_hosts("192.168.1.5", 8000) == {"192.168.1.5:8000"}
     assert {"127.0.0.1:8000", "localhost:8000"} <= allowed_hosts("0.0.0.0", 8000)
+
+
+def test_boundary_and_neuron_maps_are_the_models_outputs(client):
+    import base64
+    from zerodl.playground.session import grid_points
+
+    post(client, "/api/config", {"dataset": "circle", "hidden": [3, 2], "activation": "tanh"})
+    post(client, "/api/control", {"action": "step", "steps": 20})
+    snap = snapshot(client)
+    model = client.app.state.playground.session.model
+    lo, hi = np.array(snap["lo"]), np.array(snap["hi"])
+    n = snap["boundary_grid"]
+    grid = grid_points(lo, hi, n)
+    assert grid[0].tolist() == pytest.approx([lo[0] + (hi[0] - lo[0]) / (2 * n),
+                                              hi[1] - (hi[1] - lo[1]) / (2 * n)], abs=1e-4)
+    boundary = np.frombuffer(base64.b64decode(snap["boundary"]), np.uint8)
+    expected = np.round(model.predict(grid)[:, 1] * 255)
+    assert np.max(np.abs(boundary - expected)) <= 1
+    m = snap["neuron_grid"]
+    z1 = model.layer_outputs(grid_points(lo, hi, m))[1]          # Dense, Tanh, Dense, ...
+    for k in range(3):
+        neuron = snap["neurons"][0][k]
+        q = np.frombuffer(base64.b64decode(neuron["map"]), np.uint8)
+        assert neuron["max"] == pytest.approx(np.abs(z1[:, k]).max(), abs=1e-4)
+        np.testing.assert_allclose(q / 127.5 - 1, z1[:, k] / neuron["max"], atol=0.01)

@@ -45,7 +45,7 @@ LIMITS = {
     "seed": (0, 2**31 - 1),
     "steps": (1, 1000),
 }
-BOUNDARY_GRID = 40      # decision boundary: predictions on a 40 x 40 grid
+BOUNDARY_GRID = 64      # decision boundary: predictions on a 64 x 64 grid (smooth edges)
 NEURON_GRID = 20        # each hidden neuron's map: a coarser grid keeps the snapshot small
 MAX_CURVE_POINTS = 400  # the loss curves are thinned by half when they grow past this
 MAX_W1_IMAGES = 32      # MNIST: the first 32 hidden neurons' weights as 28 x 28 images

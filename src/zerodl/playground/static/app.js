@@ -35,7 +35,7 @@ const TEXT = {
     confusion: "Confusion matrix (test subset)", traceImage: "Trace test image", trace: "Trace",
     tracePanel: "Inside the network for one sample", traceEmpty: "No sample chosen yet.",
     footer: "Trained by zerodl (NumPy) on this computer: the same code you read in the course.",
-    w1Images: "First-layer weights W1 (one image per hidden neuron)", hiddenLayers: "{n} hidden layers",
+    w1Images: "First-layer weights W1 (one image per hidden neuron)", hiddenLayers: "{n} hidden layers", hiddenLayer: "1 hidden layer", noHidden: "no hidden layer",
     input: "Input", outputLayer: "Output", neurons: "{n} neurons", hidden: "Hidden {n}",
     u: "total input u", z: "hidden output z", y: "output y", dEdu: "dE/du", label: "label d", lossE: "error E",
     predicted: "predicted", sample: "sample", layer: "layer {n}", first: "first {n} entries",
@@ -308,7 +308,9 @@ function buildColumns() {
   const columns = $("columns");
   columns.innerHTML = "";
   const mnist = isMnist();
-  $("layer-count").textContent = t("hiddenLayers", c.hidden.length);
+  const n = c.hidden.length;
+  $("layer-count").textContent =
+    state.lang === "en" && n < 2 ? t(n ? "hiddenLayer" : "noHidden") : t("hiddenLayers", n);
   $("add-layer").disabled = c.hidden.length >= state.options.limits.hidden_layers;
   $("remove-layer").disabled = c.hidden.length === 0;
   const sizes = [mnist ? 784 : 2, ...c.hidden, mnist ? 10 : 2];
