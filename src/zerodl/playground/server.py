@@ -97,6 +97,7 @@ class Playground:
         self._load_mnist = mnist_loader or load_mnist
         self._mnist = None
         self._mnist_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
         self.session: TrainingSession | None = None
         self.closing = threading.Event()
         self.configure(PlaygroundConfig())
@@ -111,7 +112,8 @@ class Playground:
         """Replace the session by a new, paused one for ``config``; end the old one's thread."""
         data = make_data(config, self.mnist)     # may raise: then the old session stays
         new = TrainingSession(config, data)
-        old, self.session = self.session, new
+        with self._swap_lock:                    # two resets at once: each old one is closed
+            old, self.session = self.session, new
         if old is not None:
             old.close()
         return new
