@@ -144,6 +144,7 @@ def test_a_bad_value_shows_its_error(page):
     page.press("#lr", "Enter")
     page.wait_for_selector("#error:not([hidden])")
     assert "lr must be a number" in page.text_content("#error")
+    assert "bad" in page.get_attribute("#lr", "class")
     page.fill("#lr", "0.02")
     page.press("#lr", "Enter")
     page.wait_for_selector("#error", state="hidden")

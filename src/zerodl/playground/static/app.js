@@ -85,6 +85,12 @@ function showError(message) {
 async function applyConfig(changes) {
   const config = { ...state.config, ...changes };
   const reply = await send("/api/config", config);
+  // Mark the field that the server's message names, clear the others.
+  const message = $("error").hidden ? "" : $("error").textContent;
+  for (const key of Object.keys(changes)) {
+    const input = $(key);
+    if (input && input.tagName === "INPUT") input.classList.toggle("bad", !reply && message.startsWith(key));
+  }
   if (reply) {
     state.config = reply.config;
     state.trace = null;
