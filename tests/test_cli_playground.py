@@ -92,3 +92,33 @@ def test_a_host_off_loopback_is_warned_about():
 def test_bad_port_is_a_usage_error(capsys):
     assert main(["playground", "--port", "70000", "--no-browser"]) == 2
     assert "--port must be in 1..65535" in capsys.readouterr().err
+
+
+def test_a_client_that_never_reads_does_not_stall_training():
+    port = free_port()
+    process = start("--port", str(port))
+    try:
+        wait_until_up(port, process)
+        stalled = []
+        for _ in range(3):          # three streams whose bytes are never read
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.connect(("127.0.0.1", port))
+            s.sendall(f"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            stalled.append(s)
+        request(port, "/api/control", {"action": "play"})
+        steps = []
+        for _ in range(3):
+            time.sleep(1.0)
+            steps.append(json.load(request(port, "/api/snapshot"))["step"])
+        assert steps[0] < steps[1] < steps[2]
+        for s in stalled:
+            s.close()
+        request(port, "/api/control", {"action": "pause"})
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
