@@ -115,7 +115,7 @@ def parse_config(raw: Any) -> PlaygroundConfig:
     dataset = _choice("dataset", get("dataset"), DATASETS)
     mnist = dataset == "mnist"
     low, high = LIMITS["samples_mnist" if mnist else "samples_2d"]
-    n_samples = _int("n_samples", get("n_samples") if "n_samples" in raw or not mnist else 2000,
+    n_samples = _int("n_samples", raw.get("n_samples", 2000 if mnist else defaults.n_samples),
                      low, high)
     train_ratio = _float("train_ratio", get("train_ratio"), *LIMITS["train_ratio"])
     n_train = round(n_samples * train_ratio)
@@ -236,7 +236,7 @@ class TrainingSession:
         self.lock = threading.Lock()
         self._version = 0
         self._latest = ""
-        self._latest_cond = threading.Condition()
+        self._latest_lock = threading.Lock()   # readers never wait for the model's lock
         self._playing = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -343,8 +343,6 @@ class TrainingSession:
         self._playing.set()         # wake a waiting thread so that it sees the closing
         if self._thread is not None:
             self._thread.join(timeout)
-        with self._latest_cond:
-            self._latest_cond.notify_all()
 
     @property
     def thread_alive(self) -> bool:
@@ -353,22 +351,14 @@ class TrainingSession:
     # -- what the page sees ------------------------------------------------------------
     def latest(self) -> tuple[int, str]:
         """The newest snapshot's version and JSON text."""
-        with self._latest_cond:
-            return self._version, self._latest
-
-    def wait_newer(self, version: int, timeout: float) -> tuple[int, str]:
-        """Block until a snapshot newer than ``version`` exists (or ``timeout`` passes)."""
-        with self._latest_cond:
-            self._latest_cond.wait_for(lambda: self._version > version or self._closed.is_set(),
-                                       timeout)
+        with self._latest_lock:
             return self._version, self._latest
 
     def _publish(self) -> None:
         text = json.dumps(self._snapshot(), separators=(",", ":"))
-        with self._latest_cond:
+        with self._latest_lock:
             self._version += 1
             self._latest = text
-            self._latest_cond.notify_all()
 
     def _snapshot(self) -> dict[str, Any]:
         model = self.model
