@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import cli_bench, cli_compare, cli_coursekit, cli_show, cli_trace
+from . import cli_bench, cli_compare, cli_coursekit, cli_playground, cli_show, cli_trace
 from . import load          # zerodl.load: the public reader of model files
 from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, say_unless
 from .datasets import MNISTUnavailable, load_mnist
@@ -23,7 +23,7 @@ from .schedules import SCHEDULES, schedule_from_options
 
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
 SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
-               "bench": cli_bench, "show": cli_show}
+               "bench": cli_bench, "show": cli_show, "playground": cli_playground}
 
 
 def build_parser() -> argparse.ArgumentParser:
