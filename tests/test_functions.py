@@ -91,9 +91,46 @@ def test_derivative_conventions_at_zero():
 def test_mean_squared_error_by_hand():
     d = np.array([[1.0, 0.0], [0.0, 1.0]])
     y = np.array([[0.5, 0.5], [0.0, 0.0]])
-    # squared errors 0.25, 0.25, 0, 1: mean 0.375, halved 0.1875
-    assert F.mean_squared_error(d, y) == pytest.approx(0.1875)
-    np.testing.assert_allclose(F.d_mean_squared_error(d, y), [[-0.125, 0.125], [0, -0.25]])
+    # per sample: 1/2 (0.25 + 0.25) = 0.25 and 1/2 (0 + 1) = 0.5; mean over 2 samples 0.375
+    assert F.mean_squared_error(d, y) == pytest.approx(0.375)
+    np.testing.assert_allclose(F.d_mean_squared_error(d, y), [[-0.25, 0.25], [0, -0.5]])
+
+
+def test_mean_squared_error_of_the_course_regression_cell():
+    """One sample, two outputs: E = 1/2 (0.98^2 + 1.71^2), the course's E_n = 1/2 ||y - d||^2."""
+    y, d = np.array([1.02, 2.29]), np.array([2.0, 4.0])
+    assert F.mean_squared_error(d, y) == pytest.approx(0.5 * (0.98 ** 2 + 1.71 ** 2), rel=1e-12)
+    np.testing.assert_allclose(F.d_mean_squared_error(d, y), [-0.98, -1.71], rtol=1e-12)
+
+
+def test_one_sample_deltas_are_y_minus_d_as_the_course_prints():
+    """The course's 2-3-2 backprop cell: softmax output, one sample, delta2 = y - d."""
+    x = np.array([[1.0, 5.0]])
+    W1, b1 = np.array([[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]), np.array([0.1, 0.2, 0.3])
+    W2, b2 = np.array([[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]), np.array([0.1, 0.2])
+    u2 = F.relu(x @ W1 + b1) @ W2 + b2
+    np.testing.assert_allclose(u2, [[1.86, 4.21]], rtol=1e-12)       # by hand
+    y = F.softmax(u2)
+    d = np.array([[0.0, 1.0]])
+    expected = [[1 / (1 + np.exp(2.35)), -1 / (1 + np.exp(2.35))]]   # [0.0871, -0.0871]
+    assert expected[0][0] == pytest.approx(0.0871, abs=5e-5)
+    np.testing.assert_allclose(F.d_sigmoid_with_loss(d, y), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.d_softmax_with_loss(d, y), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.d_mean_squared_error(d, y), expected, rtol=1e-12)
+    # the same sample twice is the same batch mean
+    np.testing.assert_allclose(F.d_sigmoid_with_loss(np.vstack([d, d]), np.vstack([y, y])),
+                               np.vstack([expected, expected]) / 2, rtol=1e-12)
+
+
+def test_binary_cross_entropy_sums_over_outputs():
+    y = np.array([[0.5, 0.25], [0.8, 0.5]])
+    d = np.array([[1.0, 0.0], [1.0, 1.0]])
+    per_sample = [-np.log(0.5) - np.log(0.75), -np.log(0.8) - np.log(0.5)]
+    assert F.binary_cross_entropy(d, y) == pytest.approx(np.mean(per_sample), rel=1e-12)
+    u = np.log(y / (1 - y))
+    assert F.binary_cross_entropy_from_logits(d, u) == pytest.approx(np.mean(per_sample),
+                                                                      rel=1e-12)
+    np.testing.assert_allclose(F.d_sigmoid_with_loss(d, y), (y - d) / 2, rtol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,10 +223,30 @@ def test_mean_squared_error_gradient(batch, n_out):
                                rtol=1e-6, atol=1e-10)
 
 
-def test_mean_squared_error_gradient_divides_by_every_element():
-    d, y = np.zeros((4, 3)), np.ones((4, 3))
-    # the loss averages 12 elements, so its gradient is (y - d) / 12, not (y - d) / 4
-    np.testing.assert_allclose(F.d_mean_squared_error(d, y), np.full((4, 3), 1 / 12))
+def test_loss_gradients_divide_by_the_number_of_samples():
+    d, y = np.zeros((4, 3)), np.full((4, 3), 0.5)
+    # 4 samples of 3 outputs: each loss sums the 3 outputs and averages the 4 samples
+    for grad in (F.d_mean_squared_error(d, y), F.d_sigmoid_with_loss(d, y),
+                 F.d_softmax_with_loss(np.eye(3)[[0, 1, 2, 0]], np.full((4, 3), 1 / 3))):
+        assert grad.shape == (4, 3)
+    np.testing.assert_allclose(F.d_mean_squared_error(d, y), np.full((4, 3), 0.5 / 4))
+    np.testing.assert_allclose(F.d_sigmoid_with_loss(d, y), np.full((4, 3), 0.5 / 4))
+    assert F.mean_squared_error(d, y) == pytest.approx(3 * 0.5 * 0.25)
+
+
+@pytest.mark.parametrize("batch, n_out", [(3, 2), (5, 4), (8, 3)])
+def test_sigmoid_and_mse_gradients_of_a_2d_batch_match_finite_differences(batch, n_out):
+    generator = rng(21)
+    u = generator.normal(scale=1.5, size=(batch, n_out))
+    b = generator.integers(2, size=(batch, n_out)).astype(np.float64)
+    t = generator.normal(size=(batch, n_out))
+    for loss, grad, target in (
+            (lambda v: F.binary_cross_entropy(b, F.sigmoid(v)), F.d_sigmoid_with_loss, b),
+            (lambda v: F.binary_cross_entropy_from_logits(b, v), F.d_sigmoid_with_loss, b),
+            (lambda v: F.mean_squared_error(t, v), F.d_mean_squared_error, t)):
+        numeric = F.numerical_gradient(loss, u.copy())
+        y = F.sigmoid(u) if target is b else u
+        np.testing.assert_allclose(grad(target, y), numeric, rtol=1e-6, atol=1e-10)
 
 
 def test_integer_and_one_hot_labels_agree():
@@ -440,7 +497,7 @@ def test_targets_are_not_broadcast():
     with pytest.raises(ValueError, match=r"d must have the shape of y, \(2, 2\); got shape \(2,\)"):
         F.mean_squared_error(np.array([1.0, 0.0]), y)
     # a single output column may drop its last axis: (N,) against (N, 1)
-    assert F.mean_squared_error([1.0, 0.0], [[0.5], [0.5]]) == pytest.approx(0.125)
+    assert F.mean_squared_error([1.0, 0.0], [[0.5], [0.5]]) == pytest.approx(0.125)   # 1/2 * 0.25
 
 
 def test_inputs_are_not_modified():
@@ -510,10 +567,12 @@ def test_losses_and_fused_gradients_match_autograd(torch, batch, width):
         np.testing.assert_allclose(F.d_softmax_with_loss(d, F.softmax(u)), t.grad.numpy(),
                                    rtol=1e-10, atol=1e-15)
 
-    # sigmoid + binary cross-entropy, on every output
+    # sigmoid + binary cross-entropy, summed over the outputs, mean over the samples
     b = generator.integers(2, size=(batch, width)).astype(np.float64)
-    for torch_loss in (lambda t: nn.binary_cross_entropy_with_logits(t, torch.from_numpy(b)),
-                       lambda t: nn.binary_cross_entropy(torch.sigmoid(t), torch.from_numpy(b))):
+    tb = torch.from_numpy(b)
+    for torch_loss in (
+            lambda t: nn.binary_cross_entropy_with_logits(t, tb, reduction="sum") / batch,
+            lambda t: nn.binary_cross_entropy(torch.sigmoid(t), tb, reduction="sum") / batch):
         t = torch.tensor(u, requires_grad=True)
         loss = torch_loss(t)
         loss.backward()
@@ -521,10 +580,10 @@ def test_losses_and_fused_gradients_match_autograd(torch, batch, width):
         np.testing.assert_allclose(F.d_sigmoid_with_loss(b, F.sigmoid(u)), t.grad.numpy(),
                                    rtol=1e-8, atol=1e-15)
 
-    # identity + halved mean squared error
+    # identity + halved squared error, summed over the outputs, mean over the samples
     target = generator.normal(size=(batch, width))
     t = torch.tensor(u, requires_grad=True)
-    loss = 0.5 * nn.mse_loss(t, torch.from_numpy(target))
+    loss = nn.mse_loss(t, torch.from_numpy(target), reduction="sum") / batch / 2
     loss.backward()
     assert F.mean_squared_error(target, F.identity(u)) == pytest.approx(loss.item(), rel=1e-12)
     np.testing.assert_allclose(F.d_mean_squared_error(target, F.identity(u)), t.grad.numpy(),

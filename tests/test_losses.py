@@ -72,8 +72,34 @@ def test_mse_hand_worked():
     out = get_output("identity")
     loss, grad, _ = out.loss_and_grad(np.array([[1.0, 2.0], [3.0, 4.0]]),
                                       np.array([[0.0, 2.0], [3.0, 2.0]]))
-    assert loss == pytest.approx(0.5 * (1 + 0 + 0 + 4) / 4)
-    np.testing.assert_allclose(grad, [[0.25, 0.0], [0.0, 0.5]])
+    # per sample 1/2 (1 + 0) and 1/2 (0 + 4), mean over the 2 samples
+    assert loss == pytest.approx((0.5 + 2.0) / 2)
+    np.testing.assert_allclose(grad, [[0.5, 0.0], [0.0, 1.0]])
+
+
+def test_fused_gradients_are_the_functions_modules_own():
+    """One source: every output's dE/du is functions.output_delta, (y - d) / N."""
+    u = RNG.standard_normal((4, 3))
+    for name, d in (("softmax", np.array([0, 2, 1, 1])),
+                    ("sigmoid", RNG.integers(0, 2, (4, 3)).astype(float)),
+                    ("identity", RNG.standard_normal((4, 3)))):
+        out = get_output(name)
+        d = out.prepare_labels(d, 3, np.float64)
+        _, grad, y = out.loss_and_grad(u.copy(), d)
+        target = np.eye(3)[d] if name == "softmax" else d
+        np.testing.assert_allclose(grad, (y - target) / 4, rtol=1e-12)
+
+
+def test_softmax_overwrite_path_equals_the_plain_path():
+    out = get_output("softmax")
+    u = RNG.standard_normal((5, 4)).astype(np.float32)
+    d = np.array([3, 0, 1, 2, 2])
+    plain = out.loss_and_grad(u.copy(), d)
+    work = u.copy()
+    fast = out.loss_and_grad(work, d, overwrite_u=True)
+    assert fast[0] == pytest.approx(plain[0], rel=1e-6)
+    np.testing.assert_allclose(fast[1], plain[1], rtol=1e-6)
+    assert np.shares_memory(fast[2], work)
 
 
 def test_accuracy_counts():
@@ -97,9 +123,29 @@ def test_fused_outputs_match_torch(name):
     if name == "softmax":
         tloss = fn.cross_entropy(tu, torch.tensor(d))
     elif name == "sigmoid":
-        tloss = fn.binary_cross_entropy_with_logits(tu, torch.tensor(d))
+        tloss = fn.binary_cross_entropy_with_logits(tu, torch.tensor(d), reduction="sum") / 5
     else:
-        tloss = 0.5 * fn.mse_loss(tu, torch.tensor(d))
+        tloss = fn.mse_loss(tu, torch.tensor(d), reduction="sum") / 5 / 2
     tloss.backward()
     assert loss == pytest.approx(tloss.item(), rel=1e-12)
     np.testing.assert_allclose(grad, tu.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_fused_outputs_and_course_functions_share_one_gradient_function(monkeypatch):
+    """Both the model's outputs and the course's d_*_with_loss go through output_delta."""
+    calls = []
+    real = F.output_delta
+
+    def spy(d, y, out=None):
+        calls.append(y.shape)
+        return real(d, y, out)
+
+    monkeypatch.setattr(F, "output_delta", spy)
+    u = RNG.standard_normal((3, 2))
+    for name, d in (("softmax", np.array([0, 1, 1])), ("sigmoid", np.ones((3, 2))),
+                    ("identity", np.zeros((3, 2)))):
+        get_output(name).loss_and_grad(u.copy(), d)
+    F.d_softmax_with_loss(np.array([0, 1, 1]), F.softmax(u))
+    F.d_sigmoid_with_loss(np.ones((3, 2)), F.sigmoid(u))
+    F.d_mean_squared_error(np.zeros((3, 2)), u)
+    assert calls == [(3, 2)] * 6

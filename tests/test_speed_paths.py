@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from zerodl import Dense, ReLU, Sequential, mlp
-from zerodl import bench
+from zerodl.benchmarks import loops, suite
 from zerodl.losses import OUTPUTS
 from zerodl.optimizers import SGD
 
@@ -127,7 +127,7 @@ def test_softmax_overwrite_u_gives_the_same_results(one_hot):
 def test_step_flops_hand_worked():
     # 784-40-10, B=100: forward 2*100*(784*40 + 40*10) = 6,352,000; dW the same; dx only
     # for the second layer: 2*100*40*10 = 80,000.
-    assert bench.step_flops([784, 40, 10], 100) == 2 * 6_352_000 + 80_000
+    assert suite.step_flops([784, 40, 10], 100) == 2 * 6_352_000 + 80_000
 
 
 @pytest.mark.parametrize("opt, lr", [("sgd", 0.1), ("adam", 0.01)])
@@ -135,10 +135,11 @@ def test_plain_loop_trains_the_same_weights_as_fit(opt, lr):
     x = RNG.random((90, 12), dtype=np.float32)
     d = RNG.integers(0, 4, 90)
     sizes, batch, steps = [12, 9, 7, 4], 20, 11       # 90 = 4 full batches + 10: a partial one
-    weights = bench.initial_weights(sizes, 5)
-    _, (Ws, bs) = bench.run_plain(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
-    result = bench.run_zerodl(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
-    model = result[1]
+    weights = loops.initial_weights(sizes, 5)
+    train_plain, (Ws, bs) = loops.plain_loop(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
+    train_plain()
+    train_zerodl, model = suite.zerodl_loop(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
+    train_zerodl()
     for i, (W, b) in enumerate(zip(Ws, bs), start=1):
         np.testing.assert_allclose(model.params[f"W{i}"], W, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(model.params[f"b{i}"], b, rtol=1e-4, atol=1e-5)
@@ -151,9 +152,11 @@ def test_torch_contender_trains_the_same_weights(opt, lr):
     x = RNG.random((90, 12), dtype=np.float32)
     d = RNG.integers(0, 4, 90)
     sizes, batch, steps = [12, 9, 4], 20, 11
-    weights = bench.initial_weights(sizes, 5)
-    _, (Ws, bs) = bench.run_plain(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
-    _, net = bench.run_torch(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
+    weights = loops.initial_weights(sizes, 5)
+    train_plain, (Ws, bs) = loops.plain_loop(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
+    train_plain()
+    train_torch, net = loops.torch_loop(x, d, sizes, batch, opt, lr, steps, weights, seed=2)
+    train_torch()
     linears = [m for m in net if hasattr(m, "weight")]
     for linear, W, b in zip(linears, Ws, bs):
         np.testing.assert_allclose(linear.weight.detach().numpy().T, W, rtol=1e-4, atol=1e-5)
@@ -162,13 +165,13 @@ def test_torch_contender_trains_the_same_weights(opt, lr):
 
 def test_plain_predict_matches_zerodl():
     sizes = [8, 6, 3]
-    weights = bench.initial_weights(sizes, 0)
+    weights = loops.initial_weights(sizes, 0)
     model = mlp(sizes)
     for i, (W, b) in enumerate(weights, start=1):
         model.params[f"W{i}"][...] = W
         model.params[f"b{i}"][...] = b + 0.1
     x = RNG.random((4, 8), dtype=np.float32)
-    got = bench.plain_predict([W for W, _ in weights], [b + 0.1 for _, b in weights], x.copy())
+    got = loops.plain_predict([W for W, _ in weights], [b + 0.1 for _, b in weights], x.copy())
     np.testing.assert_allclose(got, model.predict(x), rtol=1e-5)
 
 

@@ -1,4 +1,4 @@
-"""model.trace and `zerodl trace`: the course's 2-3-2 cell, value by value."""
+"""zerodl.trace.trace and `zerodl trace`: the course's 2-3-2 cell, value by value."""
 import numpy as np
 import pytest
 
@@ -24,7 +24,7 @@ def _hand_worked():
 
 def test_course_232_values():
     lines = []
-    got = course_232().trace(X, D, print_fn=lines.append)
+    got = trace(course_232(), X, D, print_fn=lines.append)
     want = _hand_worked()
     np.testing.assert_allclose(got["u1"], [[1.2, 2.5, 3.8]])
     np.testing.assert_allclose(got["u2"], [[1.86, 4.21]])
@@ -41,7 +41,7 @@ def test_course_232_values():
 
 def test_course_232_printed_order_labels_and_shapes():
     lines = []
-    course_232().trace(X, D, print_fn=lines.append)
+    trace(course_232(), X, D, print_fn=lines.append)
     heads = [line for line in lines if line.startswith(("***", "==="))]
     labels = [h.split(" shape")[0].strip("*= ").split(" (")[0] for h in heads]
     assert labels == [
@@ -60,7 +60,7 @@ def test_english_forward_only_and_model_unchanged():
     model = course_232()
     before = {k: v.copy() for k, v in model.params.items()}
     lines = []
-    got = model.trace([1.0, 5.0], lang="en", print_fn=lines.append)
+    got = trace(model, [1.0, 5.0], lang="en", print_fn=lines.append)
     assert "loss" not in got and "grad" not in got and "delta1" not in got
     assert lines[1] == "*** input x shape (1, 2) ***"
     assert any(line.startswith("*** total input u1 shape (1, 3)") for line in lines)
@@ -93,7 +93,7 @@ def test_long_arrays_are_summarised():
 
 def test_bad_lang():
     with pytest.raises(ValueError, match="lang must be one of"):
-        course_232().trace(X, lang="fr")
+        trace(course_232(), X, lang="fr")
 
 
 def test_cli_trace_default_is_the_course_cell(capsys):

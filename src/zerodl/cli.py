@@ -8,97 +8,66 @@ import time
 
 import numpy as np
 
-from .datasets import MNISTUnavailable
+from . import cli_bench, cli_compare, cli_coursekit, cli_playground, cli_show, cli_trace
+from . import cli_sweep
+from . import load          # zerodl.load: the public reader of model files
+from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, say_unless
+from .datasets import MNISTUnavailable, load_mnist
+from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
 from .initializers import INITIALIZERS
 from .layers import ACTIVATIONS
-from . import compare
 from .losses import OUTPUTS
+from .model import mlp
 from .optimizers import OPTIMIZERS
-from . import bench, coursekit, trace
-from . import cli_sweep
-from .schedules import SCHEDULES
+from .plotting import plot_history
+from .schedules import SCHEDULES, schedule_from_options
 
-
-class UsageError(Exception):
-    """A mistake in the command line: reported in one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):            # one line instead of usage + message
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _layers(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split("-")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--layers must be sizes joined by '-', like 784-100-10; got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"--layers needs at least two positive sizes, like 784-100-10; got {text!r}")
-    return sizes
-
-
-def _init(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}; got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0; got {text!r}")
-        return value
-    return parse
+# The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
+SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
+               "bench": cli_bench, "show": cli_show, "playground": cli_playground,
+               "sweep": cli_sweep}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="zerodl", description="Neural networks from zero on NumPy.")
+    parser = Parser(prog="zerodl", description="Neural networks from zero on NumPy.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
     train = sub.add_parser("train", help="train an MLP on MNIST and plot its accuracy curves",
                            description="Train on MNIST. Defaults are the course's cell: "
                            "784-40-10, ReLU, softmax, normal init std 0.01, SGD lr 0.1, "
                            "batch 100, 1000 iterations.")
-    train.add_argument("--layers", type=_layers, default=[784, 40, 10], metavar="SIZES",
+    train.add_argument("--layers", type=parse_layers, default=[784, 40, 10], metavar="SIZES",
                        help="layer sizes joined by '-' (default 784-40-10)")
     train.add_argument("--activation", default="relu", choices=ACTIVATIONS.names())
     train.add_argument("--output", default="softmax", choices=OUTPUTS.names())
-    train.add_argument("--init", type=_init, default=0.01,
+    train.add_argument("--init", type=parse_init, default=0.01,
                        help=f"initialiser name ({', '.join(INITIALIZERS.names())}) or a "
                             "normal's standard deviation (default 0.01)")
     train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS.names())
-    train.add_argument("--lr", type=_positive(float),
+    train.add_argument("--lr", type=positive(float),
                        help="learning rate (default 0.1 for sgd, else the optimizer's own)")
     train.add_argument("--lr-schedule", choices=SCHEDULES.names(),
                        help="change the learning rate each epoch (plateau: on test loss)")
-    train.add_argument("--lr-gamma", type=_positive(float), metavar="F",
+    train.add_argument("--lr-gamma", type=positive(float), metavar="F",
                        help="decay factor of step, exponential and plateau")
-    train.add_argument("--lr-step-size", type=_positive(int), metavar="N",
+    train.add_argument("--lr-step-size", type=positive(int), metavar="N",
                        help="epochs between drops of the step schedule")
     train.add_argument("--lr-min", type=float, metavar="LR", help="floor of cosine and plateau")
     train.add_argument("--warmup-epochs", type=int, metavar="N", help="cosine's linear warm-up")
     train.add_argument("--lr-patience", type=int, metavar="N",
                        help="plateau: epochs without improvement before a drop")
-    train.add_argument("--clip-norm", type=_positive(float), metavar="MAX",
+    train.add_argument("--clip-norm", type=positive(float), metavar="MAX",
                        help="clip the global gradient norm to MAX")
-    train.add_argument("--clip-value", type=_positive(float), metavar="MAX",
+    train.add_argument("--clip-value", type=positive(float), metavar="MAX",
                        help="clip each gradient entry to [-MAX, MAX]")
-    train.add_argument("--batch-size", type=_positive(int), default=100)
+    train.add_argument("--batch-size", type=positive(int), default=100)
     length = train.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=_positive(int), help="train this many epochs")
-    length.add_argument("--iters", type=_positive(int),
+    length.add_argument("--epochs", type=positive(int), help="train this many epochs")
+    length.add_argument("--iters", type=positive(int),
                         help="train this many iterations (default 1000)")
-    train.add_argument("--eval-every", type=_positive(int),
+    train.add_argument("--eval-every", type=positive(int),
                        help="iterations between points of the curves (default: 40 points)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--plot", default="mnist_accuracy.png", metavar="FILE",
@@ -118,26 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", help="folder with the MNIST files")
 
     check = sub.add_parser("gradcheck", help="check backpropagation against finite differences")
-    check.add_argument("--layers", type=_layers, default=[5, 4, 3], metavar="SIZES")
+    check.add_argument("--layers", type=parse_layers, default=[5, 4, 3], metavar="SIZES")
     check.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS.names())
     check.add_argument("--output", default="softmax", choices=OUTPUTS.names())
-    check.add_argument("--samples", type=_positive(int), default=4)
+    check.add_argument("--samples", type=positive(int), default=4)
     check.add_argument("--seed", type=int, default=0)
-    trace.add_parser(sub)
-    coursekit.add_parser(sub)
-    compare.add_parser(sub)
-    bench.add_parser(sub)
-    cli_sweep.add_parser(sub)
+    for module in SUBCOMMANDS.values():
+        module.add_parser(sub)
     return parser
 
 
 def cmd_train(args) -> int:
-    from .datasets import load_mnist
-    from .model import mlp
-    from .plotting import plot_history
-    from .schedules import schedule_from_options
-
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say = say_unless(args.quiet)
     if args.layers[0] != 784:
         raise UsageError(f"--layers must start with 784, the number of MNIST pixels; got "
                          f"{'-'.join(map(str, args.layers))}")
@@ -200,9 +161,6 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .datasets import load_mnist
-    from .io import load
-
     model = load(args.model)
     one_hot = model.output.name != "softmax"
     _, (x_test, d_test) = load_mnist(one_hot_label=one_hot, data_dir=args.data_dir)
@@ -213,9 +171,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    from .gradcheck import gradient_errors
-    from .model import mlp
-
     if args.activation == "step":
         raise UsageError("--activation step has no gradient to check; choose another")
     model = mlp(args.layers, activation=args.activation, output=args.output, init="xavier",
@@ -233,16 +188,16 @@ def cmd_gradcheck(args) -> int:
     print(f"gradient check of {model!r}, {args.activation}, {args.samples} samples "
           f"(relative error, backprop vs central differences):")
     for key, err in errors.items():
-        print(f"  {key:<4} {err:.2e}  {'ok' if err < 1e-6 else 'MISMATCH'}")
+        print(f"  {key:<4} {err:.2e}  {'ok' if err < GRADIENT_CHECK_TOLERANCE else 'MISMATCH'}")
     worst = max(errors.values())
-    print(f"max {worst:.2e}: {'backpropagation agrees' if worst < 1e-6 else 'MISMATCH'}")
-    return 0 if worst < 1e-6 else 1
+    agrees = worst < GRADIENT_CHECK_TOLERANCE
+    print(f"max {worst:.2e}: {'backpropagation agrees' if agrees else 'MISMATCH'} "
+          f"(tolerance {GRADIENT_CHECK_TOLERANCE:.0e})")
+    return 0 if agrees else 1
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
-            "compare-optimizers": compare.run}
-COMMANDS.update({"trace": trace.run, "course-kit": coursekit.run,
-                 "bench": bench.run, "sweep": cli_sweep.run})
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck}
+COMMANDS.update({name: module.run for name, module in SUBCOMMANDS.items()})
 
 
 def main(argv=None) -> int:

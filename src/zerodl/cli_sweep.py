@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cli_common import UsageError, positive
 from .sweeps import DEFAULTS, PRESETS, dataset_names, sweep
 
 #: How the text of each setting is read; ``None`` from the word "none".
@@ -62,16 +63,6 @@ def _seeds(text: str) -> list[int]:
     return seeds
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1; got {text!r}")
-    return value
-
-
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "sweep", help="train every combination of settings with several seeds; table + plot",
@@ -91,13 +82,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--layers", metavar="SIZES", help="layer sizes joined by '-' (default "
                    "784-40-10 for MNIST, 2-16-2 for the toy sets)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--iters", type=_count, help="iterations per run (default 1000)")
-    length.add_argument("--epochs", type=_count, help="epochs per run")
+    length.add_argument("--iters", type=positive(int), help="iterations per run (default 1000)")
+    length.add_argument("--epochs", type=positive(int), help="epochs per run")
     p.add_argument("--dataset", default="mnist", choices=dataset_names())
     p.add_argument("--seeds", type=_seeds, metavar="S1,S2",
                    help="seeds of each setting (default 0, or 0,1,2 with --preset)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_count, metavar="N",
+    where.add_argument("--workers", type=positive(int), metavar="N",
                        help="run on N local single-threaded worker processes (Dask)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on an existing Dask cluster, e.g. tcp://host:8786")
@@ -111,8 +102,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from .cli import UsageError
-
     if args.bench:
         try:
             from .benchmarks.sweep_bench import format_report, run_benchmark

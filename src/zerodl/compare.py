@@ -1,13 +1,13 @@
-"""``zerodl compare-optimizers``: the course's optimizer comparison on MNIST.
+"""The course's optimizer comparison: curves of several optimizers on the same batches.
 
 Every optimizer trains the same network from the same initial weights (one ``seed``) on the
 same mini-batches in the same order; the per-step training loss and the test accuracy every
 few steps are recorded, drawn in one PNG, and summed up in a table of final accuracy and
 training time (the time of the training steps alone, without the test evaluations).
+``zerodl compare-optimizers`` (``cli_compare.py``) runs it on MNIST.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from typing import Sequence
@@ -16,7 +16,7 @@ import numpy as np
 
 from .plotting import save_png
 from .model import mlp
-from .optimizers import OPTIMIZERS, get_optimizer
+from .optimizers import get_optimizer
 
 
 def compare_optimizers(names: Sequence[str], x_train, d_train, x_test, d_test, *,
@@ -130,89 +130,3 @@ def format_table(results: dict[str, dict]) -> str:
         lines.append(f"{name:<10} {r['lr']:>8.3g} {float(np.mean(last)):>11.4f} "
                      f"{r['test_accuracy'][-1]:>9.4f} {r['seconds']:>9.2f}")
     return "\n".join(lines)
-
-
-# -- the command -----------------------------------------------------------------------------
-def _name_value(text: str) -> tuple[str, float]:
-    name, sep, value = text.partition("=")
-    try:
-        if not sep:
-            raise ValueError
-        lr = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--lr must be NAME=VALUE, like adam=0.002; "
-                                         f"got {text!r}") from None
-    if name.lower() not in OPTIMIZERS:
-        raise argparse.ArgumentTypeError(f"--lr names an unknown optimizer {name!r}; valid "
-                                         f"names are {', '.join(OPTIMIZERS.names())}")
-    if not lr > 0:
-        raise argparse.ArgumentTypeError(f"--lr must be > 0; got {text!r}")
-    return name.lower(), lr
-
-
-def _names(text: str) -> list[str]:
-    names = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [n for n in names if n not in OPTIMIZERS]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(f"--optimizers must list names from "
-                                         f"{','.join(OPTIMIZERS.names())}; got {text!r}")
-    return names
-
-
-def add_parser(subparsers) -> None:
-    from .cli import _init, _layers, _positive
-
-    p = subparsers.add_parser(
-        "compare-optimizers", help="train the same MNIST network with each optimizer and "
-        "plot their curves", description="Train the same network (same seed, same batches) "
-        "with each optimizer on MNIST; write the loss and test-accuracy curves to one PNG "
-        "and print a table of final accuracy and training time.")
-    p.add_argument("--optimizers", type=_names, default=OPTIMIZERS.names(), metavar="NAMES",
-                   help=f"comma-separated (default {','.join(OPTIMIZERS.names())})")
-    p.add_argument("--epochs", type=_positive(int), default=3, help="(default 3)")
-    p.add_argument("--layers", type=_layers, default=[784, 100, 10], metavar="SIZES",
-                   help="layer sizes joined by '-' (default 784-100-10)")
-    p.add_argument("--init", type=_init, default="he", help="(default he)")
-    p.add_argument("--batch-size", type=_positive(int), default=100)
-    p.add_argument("--lr", type=_name_value, action="append", default=[], metavar="NAME=VALUE",
-                   help="learning rate of one optimizer, e.g. --lr sgd=0.1 (repeatable; "
-                        "default: each optimizer's own)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-size", type=_positive(int), metavar="N",
-                   help="train on the first N training images only (quick tries)")
-    p.add_argument("--points-per-epoch", type=_positive(int), default=10,
-                   help="test-accuracy points per epoch (default 10)")
-    p.add_argument("--plot", default="optimizers.png", metavar="FILE",
-                   help="PNG file for the curves (default optimizers.png)")
-    p.add_argument("--data-dir", help="folder with the MNIST files")
-    p.add_argument("--quiet", action="store_true", help="print only the table")
-
-
-def run(args) -> int:
-    from .cli import UsageError
-    from .datasets import load_mnist
-
-    if args.layers[0] != 784 or args.layers[-1] != 10:
-        raise UsageError(f"--layers must run from 784 inputs to 10 outputs for MNIST; got "
-                         f"{'-'.join(map(str, args.layers))}")
-    (x_train, d_train), (x_test, d_test) = load_mnist(data_dir=args.data_dir)
-    if args.train_size:
-        x_train, d_train = x_train[:args.train_size], d_train[:args.train_size]
-    per_epoch = -(-len(x_train) // args.batch_size)
-    eval_every = max(1, per_epoch // args.points_per_epoch)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
-    say(f"comparing {', '.join(args.optimizers)}: {'-'.join(map(str, args.layers))}, init "
-        f"{args.init}, batch {args.batch_size}, {args.epochs} epochs of {len(x_train)} "
-        f"images, seed {args.seed}")
-    results = compare_optimizers(
-        args.optimizers, x_train, d_train, x_test, d_test, layers=args.layers, init=args.init,
-        epochs=args.epochs, batch_size=args.batch_size, lrs=dict(args.lr), seed=args.seed,
-        eval_every=eval_every,
-        progress=lambda name, r: say(f"  {r['optimizer']}: test accuracy "
-                                     f"{r['test_accuracy'][-1]:.4f} in {r['seconds']:.1f} s"))
-    print(format_table(results))
-    title = (f"MNIST {'-'.join(map(str, args.layers))}, init {args.init}, batch "
-             f"{args.batch_size}, seed {args.seed}: the same batches for every optimizer")
-    plot_comparison(results, args.plot, title=title)
-    say(f"curves written to {args.plot}")
-    return 0

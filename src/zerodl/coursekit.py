@@ -1,4 +1,5 @@
-"""The course kit: run notebooks written for the course's folder layout on zerodl.
+"""The course kit and the book kit: run code written for the course's or the book's folder
+layout on zerodl.
 
 The course's notebooks start with ``sys.path.append(DIR)`` and then
 ``from common import functions`` and ``from data.mnist import load_mnist``.
@@ -10,13 +11,29 @@ package into ``DIR`` with exactly those names, each a thin shim over zerodl:
     DIR/data/__init__.py
     DIR/data/mnist.py         load_mnist(normalize, flatten, one_hot_label) -> zerodl's loader
 
+``write_course_kit(DIR, book=True)`` (``zerodl course-kit DIR --book``) writes the layout of
+the book ゼロから作るDeep Learning instead, so that its chapter scripts, copied into
+``DIR/ch03`` ... ``DIR/ch06``, run unchanged (they do ``sys.path.append(os.pardir)``):
+
+    DIR/dataset/mnist.py            load_mnist(normalize, flatten, one_hot_label)
+    DIR/common/functions.py         the book's names, argument order loss(y, t)
+    DIR/common/gradient.py          numerical_gradient(f, x)
+    DIR/common/layers.py            Relu, Sigmoid, Affine, SoftmaxWithLoss
+    DIR/common/optimizer.py         SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
+    DIR/common/util.py              smooth_curve, shuffle_dataset
+    DIR/common/multi_layer_net.py   MultiLayerNet
+    DIR/common/trainer.py           Trainer
+
+Each is a few lines re-exporting ``zerodl.book``; like the book's modules they have no
+``__all__``, so ``from common.X import *`` also brings ``np`` (and what the book's module
+imports), which the book's scripts rely on.
+
 Every file starts with ``MARKER``. A file that exists without it was not written by the kit
 (for example the course's own ``common/functions.py``) and is never overwritten unless
 ``force=True``; files carrying the marker are brought up to date.
 """
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -69,8 +86,49 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False):
 '''
 
 
+def _book_module(what: str, imports: str) -> str:
+    return f'''{MARKER}
+"""The book's {what}, implemented by zerodl (see ``help(zerodl.book)``)."""
+{imports}
+'''
+
+
+#: Book kit: relative path -> (what it is, the lines it runs). Star imports on purpose: the
+#: book's scripts use every name its modules hold, ``np`` included.
+_BOOK_FILES = {
+    "dataset/__init__.py": ("``dataset`` package", ""),
+    "dataset/mnist.py": ("``dataset.mnist``", "from zerodl.book.mnist import load_mnist"),
+    "common/__init__.py": ("``common`` package", ""),
+    "common/functions.py": ("``common.functions``",
+                            "import numpy as np\nfrom zerodl.book.functions import *"),
+    "common/gradient.py": ("``common.gradient``",
+                           "import numpy as np\nfrom zerodl.book.gradient import *"),
+    "common/layers.py": ("``common.layers``",
+                         "import numpy as np\nfrom zerodl.book.layers import *"),
+    "common/optimizer.py": ("``common.optimizer``",
+                            "import numpy as np\nfrom zerodl.book.optimizer import *"),
+    "common/util.py": ("``common.util``", "import numpy as np\nfrom zerodl.book.util import *"),
+    "common/multi_layer_net.py": (
+        "``common.multi_layer_net``",
+        "import os\nimport sys\nfrom collections import OrderedDict\n\nimport numpy as np\n"
+        "from zerodl.book.layers import *\nfrom zerodl.book.gradient import numerical_gradient\n"
+        "from zerodl.book.multi_layer_net import *"),
+    "common/trainer.py": ("``common.trainer``",
+                          "import os\nimport sys\n\nimport numpy as np\n"
+                          "from zerodl.book.optimizer import *\nfrom zerodl.book.trainer import *"),
+}
+
+#: The book's chapter folders the kit creates (empty) for its scripts.
+BOOK_CHAPTERS = ("ch03", "ch04", "ch05", "ch06")
+
+
+def book_kit_files() -> dict[str, str]:
+    """Relative path -> content of every file the book kit writes."""
+    return {path: _book_module(what, imports) for path, (what, imports) in _BOOK_FILES.items()}
+
+
 def kit_files() -> dict[str, str]:
-    """Relative path -> content of every file the kit writes."""
+    """Relative path -> content of every file the course kit writes."""
     return {
         "common/__init__.py": f'{MARKER}\n"""The course\'s ``common`` package, backed by zerodl."""\n',
         "common/functions.py": _functions_module(),
@@ -79,15 +137,20 @@ def kit_files() -> dict[str, str]:
     }
 
 
-def write_course_kit(directory: str | os.PathLike, force: bool = False) -> list[Path]:
-    """Write the kit into ``directory`` (created if missing); return the paths written.
+def write_course_kit(directory: str | os.PathLike, force: bool = False,
+                     book: bool = False) -> list[Path]:
+    """Write the course kit (or with ``book=True`` the book kit) into ``directory`` (created
+    if missing); return the paths written.
 
     Raises ``FileExistsError`` naming every file in the way (one that exists and was not
-    written by the kit), before writing anything, unless ``force=True``.
+    written by a kit), before writing anything, unless ``force=True``. The book kit also
+    creates the empty chapter folders ``ch03`` ... ``ch06``.
     """
     directory = check_path("directory", directory)
     force = check_bool("force", force)
-    files = {directory / rel: text for rel, text in kit_files().items()}
+    book = check_bool("book", book)
+    chosen = book_kit_files() if book else kit_files()
+    files = {directory / rel: text for rel, text in chosen.items()}
     if not force:
         foreign = [str(p) for p in files if p.exists() and not _written_by_kit(p)]
         if foreign:
@@ -97,6 +160,9 @@ def write_course_kit(directory: str | os.PathLike, force: bool = False) -> list[
     for path, text in files.items():
         with atomic_write(path, "w") as f:
             f.write(text)
+    if book:
+        for chapter in BOOK_CHAPTERS:
+            (directory / chapter).mkdir(parents=True, exist_ok=True)
     return list(files)
 
 
@@ -106,26 +172,3 @@ def _written_by_kit(path: Path) -> bool:
             return f.readline().rstrip("\n") == MARKER
     except (OSError, UnicodeDecodeError):
         return False
-
-
-# -- the ``zerodl course-kit`` command --------------------------------------------------------
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``zerodl course-kit``."""
-    p = subparsers.add_parser(
-        "course-kit", help="write common/functions.py and data/mnist.py shims into a folder",
-        description="Write a small package into DIR so that notebooks saying "
-                    "'from common import functions' and 'from data.mnist import load_mnist' "
-                    "run on zerodl after sys.path.append(DIR).")
-    p.add_argument("dir", metavar="DIR", help="folder to write into (created if missing)")
-    p.add_argument("--force", action="store_true",
-                   help="replace files that the kit did not write")
-    return p
-
-
-def run(args) -> int:
-    """Run ``zerodl course-kit`` with parsed ``args``."""
-    for path in write_course_kit(args.dir, force=args.force):
-        print(f"wrote {path}")
-    print(f"In a notebook: import sys; sys.path.append({str(Path(args.dir).resolve())!r})")
-    return 0

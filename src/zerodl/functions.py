@@ -14,10 +14,14 @@ Conventions shared by every function in this module:
 * ``d_<activation>(u)`` is the derivative of the activation at the pre-activation ``u``, not
   at the activation's output.
 * Losses return a Python ``float``.
+* Losses are per-sample sums over the output units, averaged over the samples, as the
+  course's formulas write them (``E_n = 1/2 sum_j (y_j - d_j)^2``, ``E = 1/N sum_n E_n``).
+  A 1-D ``y`` is one sample; (N, k) is N samples of k outputs.
 * ``d_<activation>_with_loss(d, y)`` takes the output layer's *output* ``y`` (after its
   activation) and returns the gradient of the loss with respect to that layer's
-  *pre-activation* ``u``, batch mean included. The result has the shape of ``y`` and is the
-  gradient that ``numerical_gradient`` finds when it probes ``u``.
+  *pre-activation* ``u``, batch mean included: ``(y - d) / N`` for all three pairs, computed
+  by ``output_delta``, which ``zerodl.losses`` uses too. The result has the shape of ``y`` and
+  is the gradient that ``numerical_gradient`` finds when it probes ``u``.
 * Logarithms raise their argument to ``np.finfo(dtype).tiny``, the smallest normal number
   of the dtype, so that ``log(0)`` is finite and every ordinary probability is unchanged.
 """
@@ -34,6 +38,7 @@ __all__ = [
     "step_function", "identity", "sigmoid", "relu", "tanh", "leaky_relu", "softmax",
     "d_step_function", "d_identity", "d_sigmoid", "d_relu", "d_tanh", "d_leaky_relu",
     "mean_squared_error", "cross_entropy_error", "binary_cross_entropy",
+    "binary_cross_entropy_from_logits", "n_samples", "output_delta",
     "d_mean_squared_error", "d_softmax_with_loss", "d_sigmoid_with_loss",
     "numerical_gradient",
 ]
@@ -252,38 +257,67 @@ def softmax(x: ArrayLike) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# Losses (each returns a Python float)
+# Losses (each returns a Python float): per-sample sums over the outputs, mean over samples
 # --------------------------------------------------------------------------------------------
 
-def mean_squared_error(d: ArrayLike, y: ArrayLike) -> float:
-    """Halved mean squared error over all elements: ``E = 1/2 * mean((y - d)^2)``.
+def n_samples(y: np.ndarray) -> int:
+    """Number of samples in an output array: 1 for a scalar or a 1-D ``y`` (one sample),
+    else the product of every axis but the last (``N`` for (N, k))."""
+    y = np.asarray(y)
+    if y.ndim <= 1:
+        return 1
+    return int(np.prod(y.shape[:-1]))
 
-    ``y`` of any non-empty shape; ``d`` of the same shape (or (N,) when ``y`` is (N, 1)).
-    The mean runs over every element, samples and outputs alike, as in the course; the 1/2
-    makes the derivative ``(y - d) / y.size`` without a factor 2.
+
+def mean_squared_error(d: ArrayLike, y: ArrayLike) -> float:
+    """Halved squared error, summed over the outputs and averaged over the samples:
+    ``E = 1/N sum_n 1/2 sum_j (y_nj - d_nj)^2``.
+
+    This is the course's ``E_n = 1/2 ||y - d||^2`` per sample. ``y`` of any non-empty shape
+    (see ``n_samples``); ``d`` of the same shape (or (N,) when ``y`` is (N, 1)). The 1/2
+    cancels the 2 of the derivative: ``dE/dy = (y - d) / N``.
+
+    How the course differs: its code takes ``np.mean`` over every element, samples and
+    outputs alike, which divides its own formula by the number of outputs as well.
     """
     y = _as_float("y", y)
     _check_not_empty("y", y)
     d = _targets_like(d, y)
-    return float(0.5 * np.mean((y - d) ** 2))
+    diff = (y - d).ravel()
+    return float(0.5 * np.dot(diff, diff) / n_samples(y))
 
 
 def binary_cross_entropy(d: ArrayLike, y: ArrayLike) -> float:
-    """Binary cross-entropy, mean over all elements:
-    ``E = -mean(d log y + (1 - d) log(1 - y))``.
+    """Binary cross-entropy, summed over the outputs and averaged over the samples:
+    ``E = -1/N sum_n sum_j [d_nj log y_nj + (1 - d_nj) log(1 - y_nj)]``.
 
     ``y`` holds probabilities in [0, 1] (a sigmoid output) of any non-empty shape: (N, 1)
     for one output per sample, (N, K) for K independent yes/no outputs. ``d`` holds targets
     in [0, 1] of the same shape (or (N,) when ``y`` is (N, 1)). The loss is never negative
     and is 0 only when ``y`` equals ``d``. Probabilities of exactly 0 or 1 give finite values
-    (see the module notes on logarithms).
+    (see the module notes on logarithms); ``binary_cross_entropy_from_logits`` is exact there.
     """
     y = _as_float("y", y)
     _check_not_empty("y", y)
     _check_unit_interval("y", y, _PROBABILITIES)
     d = _targets_like(d, y)
     _check_unit_interval("d", d)
-    return float(-np.mean(d * _log(y) + (1 - d) * _log(1 - y)))
+    return float(-np.sum(d * _log(y) + (1 - d) * _log(1 - y)) / n_samples(y))
+
+
+def binary_cross_entropy_from_logits(d: ArrayLike, u: ArrayLike) -> float:
+    """``binary_cross_entropy(d, sigmoid(u))`` computed from the pre-activation ``u``.
+
+    Per element ``-d log s(u) - (1 - d) log(1 - s(u)) = max(u, 0) - d u + log(1 + e^-|u|)``,
+    which never overflows and never takes ``log(0)``, even where ``sigmoid(u)`` rounds to
+    exactly 0 or 1. Summed over the outputs, averaged over the samples.
+    """
+    u = _as_float("u", u)
+    _check_not_empty("u", u)
+    d = _targets_like(d, u)
+    _check_unit_interval("d", d)
+    per_element = np.maximum(u, 0) - d * u + np.log1p(np.exp(-np.abs(u)))
+    return float(np.sum(per_element) / n_samples(u))
 
 
 def cross_entropy_error(d: ArrayLike, y: ArrayLike) -> float:
@@ -310,27 +344,47 @@ def cross_entropy_error(d: ArrayLike, y: ArrayLike) -> float:
     if y.shape[-1] == 1:
         return binary_cross_entropy(d, y)
     d = _class_targets(d, y)
-    n_samples = 1 if y.ndim == 1 else y.shape[0]
-    return float(-np.sum(d * _log(y)) / n_samples)
+    return float(-np.sum(d * _log(y)) / n_samples(y))
 
 
 # --------------------------------------------------------------------------------------------
 # Fused output-layer gradients: dE/du, where y = activation(u) and E = loss(d, y)
 # --------------------------------------------------------------------------------------------
 
+def output_delta(d: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``(y - d) / N``: the gradient of every fused output layer's loss at its ``u``.
+
+    The one place this formula lives: the three ``d_*_with_loss`` functions below and the
+    output layers of ``zerodl.losses`` all call it. No checks: ``y`` is a float array, ``d``
+    holds targets of ``y``'s shape and dtype, or integer class indices of shape (N,) for a
+    2-D ``y`` (row ``n`` then subtracts 1 at column ``d[n]``). ``out`` (``y``'s shape and
+    dtype, may be ``y`` itself) receives the result instead of a new array.
+    """
+    if d.shape == y.shape:
+        delta = np.subtract(y, d, out=out)
+    else:
+        if out is None:
+            delta = y.copy()
+        else:
+            delta = out
+            if out is not y:
+                np.copyto(out, y)
+        delta[np.arange(y.shape[0]), d] -= 1
+    delta *= delta.dtype.type(1 / n_samples(y))     # multiplying by 1/N: cheaper than dividing
+    return delta
+
+
 def d_mean_squared_error(d: ArrayLike, y: ArrayLike) -> np.ndarray:
-    """Gradient of ``mean_squared_error(d, y)`` with respect to ``y``: ``(y - d) / y.size``.
+    """Gradient of ``mean_squared_error(d, y)`` with respect to ``y``: ``(y - d) / N``.
 
     With the identity output ``y = u`` this is also the gradient with respect to the
     pre-activation ``u``. Shapes as in ``mean_squared_error``; the result has ``y``'s shape.
-
-    How the course differs: it divides by the batch size N. Its loss averages over all
-    N * C elements, so with C > 1 outputs that gradient is C times too large for its own loss.
+    For one sample it is ``y - d``, the value the course prints.
     """
     y = _as_float("y", y)
     _check_not_empty("y", y)
     d = _targets_like(d, y)
-    return (y - d) / y.size
+    return output_delta(d, y)
 
 
 def d_softmax_with_loss(d: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -351,26 +405,28 @@ def d_softmax_with_loss(d: ArrayLike, y: ArrayLike) -> np.ndarray:
                          f"shape {y.shape}. For one output use sigmoid and "
                          "d_sigmoid_with_loss.")
     d = _class_targets(d, y)
-    n_samples = 1 if y.ndim == 1 else y.shape[0]
-    return (y - d) / n_samples
+    return output_delta(d, y)
 
 
 def d_sigmoid_with_loss(d: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Gradient of ``binary_cross_entropy(d, sigmoid(u))`` with respect to ``u``:
-    ``(y - d) / y.size``.
+    ``(y - d) / N``.
 
     ``y = sigmoid(u)`` is the sigmoid *output*; shapes as in ``binary_cross_entropy``
     ((N, 1) for one output per sample, with ``d`` of shape (N, 1) or (N,)). The result has
-    ``y``'s shape. Why: ``dE/dy = (y - d) / (y (1 - y)) / M`` for ``M = y.size`` elements, and
+    ``y``'s shape. Why: per element ``dE/dy = (y - d) / (y (1 - y)) / N``, and
     ``dy/du = y (1 - y)`` cancels the denominator. That equals the gradient of
     ``cross_entropy_error`` for a single output column, which is the same loss.
+
+    The course calls this after a *softmax* output on one sample (its 2-3-2 backprop cell);
+    the value, ``y - d``, is then also the softmax gradient, because both are ``(y - d) / N``.
     """
     y = _as_float("y", y)
     _check_not_empty("y", y)
     _check_unit_interval("y", y, _PROBABILITIES)
     d = _targets_like(d, y)
     _check_unit_interval("d", d)
-    return (y - d) / y.size
+    return output_delta(d, y)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,9 +1,15 @@
 """Output layers fused with their losses.
 
 Each output takes the last layer's pre-activation ``u`` (N, k) and gives the prediction
-``y = f(u)``, the mean loss and ``dE/du``. Fusing the activation with its loss is what makes
-the gradient both exact and stable: for all three pairs it reduces to ``(y - d)`` divided by
-the number of terms the loss averages over, with no division by ``y`` and no ``log(0)``.
+``y = f(u)``, the loss (summed over the output units, averaged over the N samples, as the
+course defines it) and ``dE/du``. Fusing the activation with its loss is what makes the
+gradient both exact and stable: for all three pairs it reduces to ``(y - d) / N``, with no
+division by ``y`` and no ``log(0)``.
+
+The formulas live once, in ``zerodl.functions``: every output here takes its gradient from
+``functions.output_delta`` (as the course's ``d_*_with_loss`` functions do) and its loss from
+the functions module, except the softmax loss, which is read off the shifted scores of its
+in-place softmax (``log_softmax``) so that the training loop allocates nothing extra.
 
 Labels ``d`` are one-hot (or any target array of ``y``'s shape) or, for softmax, integer class
 indices of shape (N,).
@@ -30,7 +36,7 @@ class Output:
 
     def loss_and_grad(self, u: np.ndarray, d: np.ndarray,
                       overwrite_u: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
-        """Return ``(mean loss, dE/du, y)`` for one batch.
+        """Return ``(loss, dE/du, y)`` for one batch; the loss is a per-sample sum, batch mean.
 
         ``overwrite_u=True`` allows using u's memory (outputs that support it do so).
         """
@@ -96,13 +102,7 @@ class SoftmaxCrossEntropy(Output):
         log_total = np.log(total[:, 0])
         log_terms = float(log_total.sum() if weights is None else np.dot(log_total, weights))
         loss = (log_terms - label_terms) / n
-        grad = y.copy()
-        if d.ndim == 1:
-            grad[rows, d] -= 1
-        else:
-            grad -= d
-        grad *= grad.dtype.type(1 / n)      # multiplying by 1/N: cheaper than a division
-        return loss, grad, y
+        return loss, F.output_delta(d, y), y
 
     def correct(self, y, d):
         labels = d if d.ndim == 1 else d.argmax(axis=1)
@@ -110,12 +110,12 @@ class SoftmaxCrossEntropy(Output):
 
 
 class SigmoidBinaryCrossEntropy(Output):
-    """Sigmoid outputs with binary cross-entropy averaged over all N*k outputs.
+    """Sigmoid outputs with binary cross-entropy, summed over the k outputs, mean over N.
 
-    ``E = mean(-d log y - (1 - d) log(1 - y))`` with ``y = sigmoid(u)``; computed from ``u`` as
-    ``max(u, 0) - d u + log(1 + exp(-|u|))`` so that it never overflows nor takes ``log(0)``.
-    ``dE/du = (y - d) / (N k)``. For one output this is the two-class classifier; for several,
-    independent yes/no outputs (multi-label).
+    ``E = 1/N sum_n sum_j -[d log y + (1 - d) log(1 - y)]`` with ``y = sigmoid(u)``, computed
+    from ``u`` by ``functions.binary_cross_entropy_from_logits`` so that it never overflows
+    nor takes ``log(0)``. ``dE/du = (y - d) / N``. For one output this is the two-class
+    classifier; for several, independent yes/no outputs (multi-label).
     """
 
     name = "sigmoid"
@@ -127,9 +127,7 @@ class SigmoidBinaryCrossEntropy(Output):
 
     def loss_and_grad(self, u, d, overwrite_u=False):
         y = F.sigmoid(u)
-        loss = float(np.mean(np.maximum(u, 0) - d * u + np.log1p(np.exp(-np.abs(u)))))
-        grad = (y - d) / y.dtype.type(y.size)
-        return loss, grad, y
+        return F.binary_cross_entropy_from_logits(d, u), F.output_delta(d, y), y
 
     def correct(self, y, d):
         # Counts samples whose every output is on the right side of 0.5.
@@ -137,9 +135,9 @@ class SigmoidBinaryCrossEntropy(Output):
 
 
 class IdentityMeanSquaredError(Output):
-    """Identity output with ``E = 1/2 mean((y - d)**2)`` over all N*k elements (the course's).
+    """Identity output with ``E = 1/N sum_n 1/2 sum_j (y_nj - d_nj)^2`` (the course's formula).
 
-    The 1/2 cancels the 2 of the derivative: ``dE/du = (y - d) / (N k)``.
+    The 1/2 cancels the 2 of the derivative: ``dE/du = (y - d) / N``.
     """
 
     name = "identity"
@@ -150,10 +148,7 @@ class IdentityMeanSquaredError(Output):
         return u
 
     def loss_and_grad(self, u, d, overwrite_u=False):
-        diff = u - d
-        size = diff.dtype.type(diff.size)
-        loss = float(0.5 * np.vdot(diff, diff) / size)
-        return loss, diff / size, u
+        return F.mean_squared_error(d, u), F.output_delta(d, u), u
 
     def correct(self, y, d):
         raise TypeError("accuracy is not defined for the 'identity' (regression) output")

@@ -12,18 +12,17 @@ Order printed (the course's): the input; then for each Dense layer i its 重み 
 for softmax) and the error 誤差. With ``d``: 偏微分_dE/du from the last layer to the first,
 then 偏微分_重み i and 偏微分_バイアス i for each layer.
 
-Also the ``zerodl trace`` command (``add_parser`` / ``run``).
+The ``zerodl trace`` command (``cli_trace.py``) parses its options and calls ``trace``.
 """
 from __future__ import annotations
 
-import argparse
 from typing import Callable
 
 import numpy as np
 
 from ._checks import check_choice, check_int
-from .layers import ACTIVATIONS, Dense
-from .losses import OUTPUTS
+from .layers import Dense, ReLU
+from .model import Sequential
 
 #: Label of each quantity, by language. ``{i}`` is the layer number.
 LABELS = {
@@ -127,13 +126,8 @@ def trace(model, x, d=None, lang: str = "ja", print_fn: Callable[[str], None] | 
     return values
 
 
-# -- the ``zerodl trace`` command -------------------------------------------------------------
-
-def course_232():
+def course_232() -> Sequential:
     """The course's 2-3-2 backpropagation network (ReLU, softmax) with its fixed weights."""
-    from .layers import ReLU
-    from .model import Sequential
-
     model = Sequential([Dense(2, 3, dtype=np.float64), ReLU(), Dense(3, 2, dtype=np.float64)],
                        output="softmax")
     model.params["W1"][:] = [[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]
@@ -141,91 +135,3 @@ def course_232():
     model.params["W2"][:] = [[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]
     model.params["b2"][:] = [0.1, 0.2]
     return model
-
-
-def _matrix(text: str) -> np.ndarray:
-    """``"1,5"`` -> [[1, 5]]; rows separated by ';': ``"1,5;2,3"``."""
-    try:
-        rows = [[float(v) for v in row.split(",")] for row in text.split(";")]
-        return np.array(rows, dtype=np.float64)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be numbers separated by ',' (rows by ';'), like 1,5; got {text!r}") from None
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``zerodl trace``."""
-    p = subparsers.add_parser(
-        "trace", help="print every intermediate value of a forward and backward pass",
-        description="Trace one pass layer by layer (weights, biases, total inputs u, outputs "
-                    "z, the output and error, dE/du and the gradients). Without --model or "
-                    "--layers: the course's 2-3-2 backpropagation cell, x=1,5 d=0,1.")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--model", help="a model file written by model.save / zerodl train --save")
-    source.add_argument("--layers", help="a new network with random weights, e.g. 2-3-2")
-    p.add_argument("--activation", default="relu", choices=ACTIVATIONS.names(),
-                   help="with --layers (default relu)")
-    p.add_argument("--output", default="softmax", choices=OUTPUTS.names(),
-                   help="with --layers (default softmax)")
-    p.add_argument("--init", default="xavier", help="with --layers (default xavier)")
-    p.add_argument("--seed", type=int, default=0, help="with --layers (default 0)")
-    data = p.add_mutually_exclusive_group()
-    data.add_argument("--x", type=_matrix, help="input rows, e.g. 1,5 or 1,5;2,3")
-    data.add_argument("--mnist", type=int, metavar="INDEX",
-                      help="trace MNIST test image INDEX with its label")
-    p.add_argument("--d", type=_matrix, help="labels (one-hot or targets), e.g. 0,1; "
-                                             "omit for the forward pass only")
-    p.add_argument("--lang", default="ja", choices=sorted(LABELS))
-    p.add_argument("--precision", type=int, default=4)
-    p.add_argument("--data-dir", help="folder with the MNIST files (with --mnist)")
-    return p
-
-
-def run(args) -> int:
-    """Run ``zerodl trace`` with parsed ``args``."""
-    from .cli import UsageError
-    from .io import load
-    from .model import mlp
-
-    if args.model:
-        model = load(args.model)
-    elif args.layers:
-        from .cli import _layers
-        try:
-            sizes = _layers(args.layers)
-        except argparse.ArgumentTypeError as exc:
-            raise UsageError(str(exc)) from None
-        init = args.init
-        try:
-            init = float(init)
-        except ValueError:
-            pass
-        model = mlp(sizes, activation=args.activation, output=args.output, init=init,
-                    seed=args.seed, dtype=np.float64)
-    else:
-        model = course_232()
-    x, d = args.x, args.d
-    if args.mnist is not None:
-        from .datasets import load_mnist
-        _, (x_test, d_test) = load_mnist(one_hot_label=True, data_dir=args.data_dir)
-        if not 0 <= args.mnist < len(x_test):
-            raise UsageError(f"--mnist must be an index in [0, {len(x_test)}); got {args.mnist}")
-        x, d = x_test[args.mnist:args.mnist + 1], d_test[args.mnist:args.mnist + 1]
-        if (model.n_in, model.n_out) != (784, 10):
-            raise UsageError(f"--mnist needs a model with 784 inputs and 10 outputs; got "
-                             f"{model.n_in} inputs and {model.n_out} outputs")
-    if x is None:
-        if args.model or args.layers:
-            raise UsageError("--x or --mnist is required with --model or --layers")
-        x, d = np.array([[1.0, 5.0]]), (np.array([[0.0, 1.0]]) if d is None else d)
-    if d is not None and args.mnist is None:
-        if model.output.name == "softmax" and d.shape == (len(x), 1) and model.n_out > 1:
-            d = d[:, 0].astype(np.intp)       # one number per row: class indices
-        elif d.shape != (len(x), model.n_out):
-            raise UsageError(f"--d must have {len(x)} row(s) of {model.n_out} values (one per "
-                             f"output); got shape {d.shape}")
-    if d is not None and any(type(layer).__name__ == "Step" for layer in model.layers):
-        raise UsageError("the step activation has no gradient to trace; omit --d to trace "
-                         "the forward pass only")
-    trace(model, x, d, lang=args.lang, precision=args.precision)
-    return 0

@@ -1,0 +1,67 @@
+"""``zerodl playground``: start the playground's local web server and open its page."""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import webbrowser
+
+from .cli_common import UsageError
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``zerodl playground``."""
+    p = subparsers.add_parser(
+        "playground", help="a web page to build a network, train it and watch it learn",
+        description="Start a local web server with the playground page: pick a data set "
+                    "(toy 2-D sets or an MNIST subset) and a network, press Play and watch "
+                    "the decision boundary, every neuron, the weights and the loss curves. "
+                    "Needs the optional extra: pip install \"zerodl[playground]\".")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this computer only)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    return p
+
+
+def run(args) -> int:
+    """Run ``zerodl playground`` with parsed ``args``; Ctrl-C stops the server."""
+    if not 0 < args.port < 65536:
+        raise UsageError(f"zerodl playground: --port must be in 1..65535; got {args.port}")
+    try:
+        import uvicorn
+        from .playground.server import LOOPBACK, create_app
+    except ImportError as exc:
+        raise UsageError(f"zerodl playground needs Starlette and Uvicorn ({exc}); install them "
+                         f"with: pip install \"zerodl[playground]\"") from None
+    if args.host not in LOOPBACK:
+        print(f"zerodl playground: warning: listening on {args.host}, not only on this "
+              f"computer; anyone who can reach it can drive the training", file=sys.stderr)
+    app = create_app(args.host, args.port)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{args.port}/"
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    playground = app.state.playground
+    handle_exit = server.handle_exit
+
+    def stop(sig, frame) -> None:
+        playground.close()      # ends the event streams and the training thread at once
+        handle_exit(sig, frame)
+
+    server.handle_exit = stop
+    print(f"zerodl playground at {url} (Ctrl-C stops it)", flush=True)
+    if not args.no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass        # uvicorn re-raises Ctrl-C after its clean shutdown: the normal way to stop
+    finally:
+        playground.close()
+    if not server.started:
+        print(f"zerodl playground: could not listen on {args.host}:{args.port}", file=sys.stderr)
+        return 1
+    print("zerodl playground stopped", flush=True)
+    return 0

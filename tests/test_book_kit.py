@@ -1,0 +1,233 @@
+"""`zerodl course-kit DIR --book`: the book's chapter scripts run unchanged on zerodl.
+
+The scripts under tests/book_scripts/ are written for these tests in the book's style (the
+same imports, star imports and calls as its chapter 4 to 6 scripts, fewer iterations). Each
+runs as a subprocess from DIR/chNN/, exactly as a reader would run the book's own.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zerodl import cli, functions as F
+from zerodl import optimizers as Z
+from zerodl.book import functions as BF
+from zerodl.book.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from zerodl.book.multi_layer_net import MultiLayerNet
+from zerodl.book.optimizer import SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
+from zerodl.book.util import shuffle_dataset, smooth_curve
+from zerodl.coursekit import MARKER, book_kit_files, write_course_kit
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "tests" / "book_scripts"
+
+
+@pytest.fixture(scope="module")
+def book_kit(tmp_path_factory):
+    kit = tmp_path_factory.mktemp("book") / "deep-learning-from-scratch"
+    assert cli.main(["course-kit", str(kit), "--book"]) == 0
+    for chapter in ("ch04", "ch05", "ch06"):
+        for script in (SCRIPTS / chapter).glob("*.py"):
+            shutil.copy(script, kit / chapter / script.name)
+    return kit
+
+
+def _run(kit, mnist_dir, chapter, script):
+    env = dict(os.environ, ZERODL_DATA_DIR=str(mnist_dir), PYTHONPATH=str(ROOT / "src"),
+               MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, script], cwd=kit / chapter, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()
+
+
+def test_kit_layout_and_thin_files(tmp_path):
+    written = write_course_kit(tmp_path, book=True)
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
+    assert names == sorted(book_kit_files())
+    assert {"dataset/mnist.py", "common/functions.py", "common/gradient.py", "common/layers.py",
+            "common/optimizer.py", "common/util.py", "common/multi_layer_net.py",
+            "common/trainer.py"} <= set(names)
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(MARKER)
+        assert len(text.splitlines()) <= 12                # thin: the code is in zerodl.book
+        assert "__all__" not in text and "pickle" not in text
+    assert all((tmp_path / ch).is_dir() for ch in ("ch03", "ch04", "ch05", "ch06"))
+
+
+def test_ch05_gradient_check(book_kit, mnist_dir):
+    lines = _run(book_kit, mnist_dir, "ch05", "gradient_check.py")
+    diffs = dict(line.split(":") for line in lines)
+    assert sorted(diffs) == ["W1", "W2", "b1", "b2"]
+    assert all(float(v) < 1e-6 for v in diffs.values()), diffs
+
+
+def test_ch04_train_neuralnet(book_kit, mnist_dir):
+    lines = _run(book_kit, mnist_dir, "ch04", "train_neuralnet.py")
+    checks = [float(line.split(":")[1]) for line in lines if line.startswith("check")]
+    assert len(checks) == 3 and max(checks) < 1e-6
+    accs = [tuple(map(float, line.split("|")[1].split(","))) for line in lines
+            if line.startswith("train acc")]
+    assert len(accs) == 4
+    assert accs[0][1] < 0.3 and accs[-1][1] > 0.85          # test accuracy rose
+    assert all(b[1] >= a[1] - 0.02 for a, b in zip(accs, accs[1:]))
+    assert float(lines[-1].split(":")[1]) < 0.6
+
+
+def test_ch05_train_neuralnet(book_kit, mnist_dir):
+    accs = [tuple(map(float, line.split())) for line in _run(book_kit, mnist_dir, "ch05",
+                                                              "train_neuralnet.py")]
+    assert len(accs) == 5
+    assert accs[0][1] < 0.5 and accs[-1][0] > 0.88 and accs[-1][1] > 0.88
+    assert accs[-1][1] > accs[1][1]
+
+
+def test_ch06_optimizer_paths_on_x2_over_20_plus_y2(book_kit, mnist_dir):
+    lines = _run(book_kit, mnist_dir, "ch06", "optimizer_paths.py")
+    assert lines[-1] == "np is numpy"                       # numpy came with the star import
+    end = {parts[0]: (float(parts[1]), float(parts[2]), parts[3])
+           for parts in (line.split() for line in lines[:-1])}
+    assert set(end) == {"SGD", "Momentum", "AdaGrad", "Adam", "RMSprop", "Nesterov"}
+    for name, (x, y, kind) in end.items():
+        assert kind == "float"                               # plain numbers stay numbers
+        # every optimizer moved from f(-7, 2) = 6.45 to near the minimum at the origin
+        assert x ** 2 / 20 + y ** 2 < 0.15, name
+    # SGD's first steps by hand: x <- x - 0.95 * x / 10, y <- y - 0.95 * 2y, 30 times
+    assert end["SGD"][0] == pytest.approx(-7 * 0.905 ** 30)
+    assert end["SGD"][1] == pytest.approx(2 * (-0.9) ** 30)
+
+
+def test_ch06_optimizer_compare_mnist(book_kit, mnist_dir):
+    lines = _run(book_kit, mnist_dir, "ch06", "optimizer_compare_mnist.py")
+    result = {p[0]: (float(p[1]), float(p[2]), int(p[3])) for p in map(str.split, lines)}
+    assert set(result) == {"SGD", "Momentum", "AdaGrad", "Adam"}
+    for name, (first, smoothed_last, n) in result.items():
+        assert n == 150 and first > 1.5 and smoothed_last < first, name
+    # as in the book's figure: the adaptive methods and momentum beat plain SGD
+    for name in ("Momentum", "AdaGrad", "Adam"):
+        assert result[name][1] < result["SGD"][1], name
+
+
+def test_ch06_weight_init_compare(book_kit, mnist_dir):
+    lines = _run(book_kit, mnist_dir, "ch06", "weight_init_compare.py")
+    loss = {k: float(v) for k, v in (line.split(":") for line in lines)}
+    # std 0.01 vanishes through 4 ReLU layers and stays at ln 10; He learns fastest
+    assert loss["std=0.01"] == pytest.approx(np.log(10), abs=0.02)
+    assert loss["He"] < loss["Xavier"] < loss["std=0.01"]
+    assert loss["He"] < 1.5
+
+
+def test_ch06_trainer_and_weight_decay(book_kit, mnist_dir):
+    lines = _run(book_kit, mnist_dir, "ch06", "trainer_weight_decay.py")
+    assert float(lines[0].split(":")[1]) < 1e-6
+    epochs = [line for line in lines if line.startswith("=== epoch:")]
+    assert len(epochs) == 4 and lines[-1] == "epochs recorded:4"
+    test_accs = [float(line.split("test acc:")[1].rstrip(" =")) for line in epochs]
+    assert test_accs[-1] > test_accs[0] + 0.3
+    assert "=============== Final Test Accuracy ===============" in lines
+
+
+# -- the package behind the kit --------------------------------------------------------------
+
+def test_book_argument_order_gives_the_loss_not_637():
+    rng = np.random.default_rng(0)
+    y = F.softmax(rng.normal(scale=0.1, size=(8, 10)))
+    t = np.eye(10)[rng.integers(0, 10, 8)]
+    assert BF.cross_entropy_error(y, t) == pytest.approx(F.cross_entropy_error(t, y))
+    assert 2.0 < BF.cross_entropy_error(y, t) < 2.6               # about ln 10
+    assert BF.cross_entropy_error(y, t.argmax(axis=1)) == pytest.approx(
+        BF.cross_entropy_error(y, t))
+    assert BF.cross_entropy_error(y[0], 3) == pytest.approx(-np.log(y[0, 3]))
+    assert BF.softmax_loss(np.log(y), t) == pytest.approx(BF.cross_entropy_error(y, t))
+    assert BF.mean_squared_error(np.array([1.02, 2.29]), np.array([2.0, 4.0])) == pytest.approx(
+        0.5 * (0.98 ** 2 + 1.71 ** 2))
+    assert BF.sum_squared_error(np.ones((2, 2)), np.zeros((2, 2))) == 2.0
+    np.testing.assert_array_equal(BF.relu_grad(np.array([-1.0, 0.0, 2.0])), [0, 0, 1])
+    assert BF.sigmoid_grad(0.0) == 0.25
+    np.testing.assert_array_equal(BF.step_function(np.array([-1.0, 1.0])), [0, 1])
+    assert BF.identity_function(np.array([3.0]))[0] == 3.0
+
+
+def test_layers_backward_match_finite_differences():
+    rng = np.random.default_rng(1)
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=3)
+    x = rng.normal(size=(5, 2, 2))                    # flattened to (5, 4) by Affine
+    t = np.array([0, 2, 1, 1, 0])
+    affine, sigmoid, relu, last = Affine(W, b), Sigmoid(), Relu(), SoftmaxWithLoss()
+
+    def loss(_=None):
+        return last.forward(relu.forward(sigmoid.forward(affine.forward(x)) - 0.5), t)
+
+    loss()
+    dout = last.backward()
+    np.testing.assert_allclose(dout, (last.y - np.eye(3)[t]) / 5, rtol=1e-12)
+    kept = dout.copy()
+    dx = affine.backward(sigmoid.backward(relu.backward(dout)))
+    np.testing.assert_array_equal(dout, kept)          # backward never changes dout
+    np.testing.assert_allclose(affine.dW, F.numerical_gradient(loss, W), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(affine.db, F.numerical_gradient(loss, b), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dx, F.numerical_gradient(loss, x), rtol=1e-6, atol=1e-9)
+    assert dx.shape == x.shape
+
+
+@pytest.mark.parametrize("book, zerodl", [
+    (SGD(lr=0.1), Z.SGD(lr=0.1)), (Momentum(lr=0.1, momentum=0.8), Z.Momentum(lr=0.1, momentum=0.8)),
+    (Nesterov(lr=0.1), Z.Nesterov(lr=0.1)), (AdaGrad(lr=0.5), Z.AdaGrad(lr=0.5, eps=1e-7)),
+    (RMSprop(0.01, 0.9), Z.RMSProp(lr=0.01, alpha=0.9, eps=1e-7)),
+    (Adam(0.01, 0.8, 0.99), Z.Adam(lr=0.01, betas=(0.8, 0.99), eps=1e-7))])
+def test_book_optimizers_are_zerodl_rules_with_the_books_names(book, zerodl):
+    rng = np.random.default_rng(2)
+    p1 = {"W": rng.normal(size=(3, 2))}
+    p2 = {"W": p1["W"].copy()}
+    same = p1["W"]
+    for _ in range(4):
+        g = {"W": rng.normal(size=(3, 2))}
+        book.update(p1, g)
+        zerodl.update(p2, g)
+    assert p1["W"] is same                              # in place, references stay valid
+    np.testing.assert_allclose(p1["W"], p2["W"], rtol=1e-12)
+
+
+def test_smooth_curve_and_shuffle():
+    x = np.arange(40.0)
+    s = smooth_curve(x)
+    assert s.shape == x.shape
+    np.testing.assert_allclose(s[5:-5], x[5:-5])        # symmetric weights keep a line
+    np.testing.assert_allclose(smooth_curve(np.full(30, 2.0)), 2.0)
+    noisy = np.sin(np.arange(200) / 10) + np.random.default_rng(3).normal(scale=0.3, size=200)
+    assert np.std(np.diff(smooth_curve(noisy))) < 0.3 * np.std(np.diff(noisy))
+    xs, ts = shuffle_dataset(np.arange(20).reshape(10, 2), np.arange(10), rng=0)
+    np.testing.assert_array_equal(xs[:, 0] // 2, ts)
+    assert sorted(ts) == list(range(10)) and list(ts) != list(range(10))
+
+
+def test_multi_layer_net_init_and_weight_decay():
+    net = MultiLayerNet(784, [100, 50], 10, weight_init_std="he", seed=0)
+    assert [net.params[k].shape for k in ("W1", "W2", "W3")] == [(784, 100), (100, 50), (50, 10)]
+    assert net.params["W1"].std() == pytest.approx(np.sqrt(2 / 784), rel=0.03)
+    xavier = MultiLayerNet(784, [100], 10, activation="sigmoid", weight_init_std="xavier", seed=0)
+    assert xavier.params["W2"].std() == pytest.approx(np.sqrt(1 / 100), rel=0.1)
+    fixed = MultiLayerNet(10, [5], 3, weight_init_std=0.01, seed=0)
+    assert fixed.params["W1"].std() == pytest.approx(0.01, rel=0.3)
+    assert net.layers["Affine1"].W is net.params["W1"]
+    decayed = MultiLayerNet(4, [3], 2, weight_decay_lambda=0.5, seed=1)
+    plain = MultiLayerNet(4, [3], 2, seed=1)
+    x, t = np.ones((2, 4)), np.array([0, 1])
+    penalty = 0.25 * sum(np.sum(plain.params[k] ** 2) for k in ("W1", "W2"))
+    assert decayed.loss(x, t) == pytest.approx(plain.loss(x, t) + penalty)
+    np.testing.assert_allclose(decayed.gradient(x, t)["W1"],
+                               plain.gradient(x, t)["W1"] + 0.5 * plain.params["W1"])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MultiLayerNet(4, [3], 2, activation="tanh")
+
+
+def test_course_kit_without_book_is_unchanged(tmp_path):
+    written = write_course_kit(tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
+        "common/__init__.py", "common/functions.py", "data/__init__.py", "data/mnist.py"]
+    assert "zerodl.functions" in (tmp_path / "common" / "functions.py").read_text()

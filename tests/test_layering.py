@@ -1,0 +1,182 @@
+"""The package's layers depend one way: core -> training -> tools -> command line.
+
+``docs/architecture.md`` draws the layers; ``LAYERS`` below is the same table, and these
+tests hold the code to it: every module imports only from its own or earlier layers, at
+module level (no import inside a function to dodge a cycle), and no module imports another
+module's ``_private`` names. Importing any library module leaves the command line unimported.
+"""
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import zerodl
+
+PACKAGE = Path(zerodl.__file__).resolve().parent
+ORDER = ["core", "training", "tools", "cli"]
+
+#: Every module of the package, by layer. ``zerodl`` is the package's ``__init__`` (the
+#: public names, re-exported from core to tools). ``name.*`` covers every module of the
+#: subpackage ``name``. Some names are of modules that other branches are adding.
+LAYERS = {
+    "core": [
+        "_checks", "_fileio", "_registry", "errors", "functions", "initializers", "layers",
+        "losses", "optimizers", "schedules", "datasets", "toy", "io", "metrics",
+        "book", "book.*",                  # the book's names over core maths and datasets
+    ],
+    "training": ["model", "callbacks", "checkpoint"],
+    "tools": [
+        "zerodl", "gradcheck", "trace", "compare", "plotting", "inspection", "sweep", "sweeps",
+        "coursekit", "playground", "playground.*",
+        "benchmarks", "benchmarks.loops", "benchmarks.suite", "benchmarks.sweep_bench",
+    ],
+    "cli": [
+        "cli", "cli_common", "cli_trace", "cli_compare", "cli_bench", "cli_show", "cli_sweep",
+        "cli_playground", "cli_coursekit", "__main__",
+    ],
+}
+
+#: The only imports of zerodl modules allowed inside a function: a command that needs an
+#: optional package imports the tool that uses it when it runs, so that the other commands
+#: work without that package. (importer, imported module): the optional package.
+OPTIONAL_DEPENDENCY_IMPORTS = {
+    ("cli_playground", "playground.server"): "Starlette and Uvicorn",
+    ("cli_sweep", "benchmarks.sweep_bench"): "Dask",
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or "zerodl"
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))
+           if "__pycache__" not in p.parts}
+
+
+def layer_of(name: str) -> str | None:
+    for layer, names in LAYERS.items():
+        if name in names or ("." in name and name.split(".")[0] + ".*" in names):
+            return layer
+    return None
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> str:
+    """The module named by ``from <node.module> import ...`` written in ``module``."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    parts = [] if package in ("", "zerodl") else package.split(".")
+    if node.level:
+        parts = parts[:len(parts) - (node.level - 1)]       # each extra dot: one package up
+        base = parts + (node.module.split(".") if node.module else [])
+    else:
+        base = node.module.split(".")[1:]           # "zerodl.x.y" -> ["x", "y"]
+    return ".".join(base) or "zerodl"
+
+
+def imports_of(module: str):
+    """``(target module, imported name or None, line, inside a function)`` of every import of
+    a zerodl module in ``module``."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+    def visit(node, in_function):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "zerodl" or alias.name.startswith("zerodl."):
+                    target = ".".join(alias.name.split(".")[1:]) or "zerodl"
+                    yield target, None, node.lineno, in_function
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or "").split(".")[0] == "zerodl":
+                target = _resolve(module, node)
+                for alias in node.names:
+                    sub = alias.name if target == "zerodl" else f"{target}.{alias.name}"
+                    if sub in MODULES:                  # "from . import layers": a module
+                        yield sub, None, node.lineno, in_function
+                    else:
+                        yield target, alias.name, node.lineno, in_function
+        for child in ast.iter_child_nodes(node):
+            yield from visit(child, in_function or isinstance(node, scopes))
+
+    yield from visit(tree, False)
+
+
+def test_every_module_is_in_the_layer_table():
+    unknown = [name for name in MODULES if layer_of(name) is None]
+    assert not unknown, (
+        f"modules missing from the layer table: {unknown}. Add each to LAYERS in "
+        f"tests/test_layering.py and to docs/architecture.md, in the layer of what it imports "
+        f"(core, training, tools or cli).")
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_go_one_way_at_module_level_and_only_public_names(module):
+    here = layer_of(module)
+    if here is None:
+        pytest.skip("not in the layer table (see test_every_module_is_in_the_layer_table)")
+    problems = []
+    for target, name, line, in_function in imports_of(module):
+        where = f"{module}.py:{line}" if module != "zerodl" else f"__init__.py:{line}"
+        there = layer_of(target)
+        if there is None:
+            problems.append(f"{where} imports {target}, which is not in the layer table")
+        elif ORDER.index(there) > ORDER.index(here):
+            problems.append(f"{where} ({here}) imports {target} ({there}): a later layer")
+        if in_function and (module, target) not in OPTIONAL_DEPENDENCY_IMPORTS:
+            problems.append(f"{where} imports {target} inside a function: import at the top "
+                            f"(a cycle means the module is in the wrong layer)")
+        if name and name.startswith("_") and not name.startswith("__") and target != module:
+            problems.append(f"{where} imports the private name {name} of {target}: make it "
+                            f"public or keep it where it is used")
+    assert not problems, "\n".join(dict.fromkeys(problems))
+
+
+LIBRARY = sorted(name for name in MODULES
+                 if layer_of(name) not in (None, "cli"))
+
+
+@pytest.mark.parametrize("module", LIBRARY)
+def test_importing_a_library_module_leaves_the_command_line_unimported(module):
+    dotted = "zerodl" if module == "zerodl" else f"zerodl.{module}"
+    code = ("import importlib, sys\n"
+            "try:\n"
+            f"    importlib.import_module({dotted!r})\n"
+            "except ImportError as exc:\n"
+            "    if (exc.name or '').split('.')[0] == 'zerodl':\n"
+            "        raise\n"
+            "    print('optional', exc.name); sys.exit(0)\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m == 'zerodl.cli' or m.startswith('zerodl.cli_')))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(PACKAGE.parent), os.environ.get("PYTHONPATH")])), MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if done.stdout.startswith("optional"):
+        pytest.skip(f"needs an optional package: {done.stdout.split()[1]}")
+    assert done.stdout.strip() == "[]", f"importing {dotted} imported {done.stdout.strip()}"
+
+
+def test_the_checks_can_fail(tmp_path):
+    """The static check sees a later-layer import, a lazy one and a private name."""
+    source = ("from .cli import main\n"
+              "from .io import _bad\n"
+              "def f():\n"
+              "    from .model import mlp\n")
+    path = PACKAGE / "layers.py"
+    MODULES["layers"] = tmp_path / "layers.py"
+    try:
+        MODULES["layers"].write_text(source, encoding="utf-8")
+        found = list(imports_of("layers"))
+    finally:
+        MODULES["layers"] = path
+    assert found == [("cli", "main", 1, False), ("io", "_bad", 2, False),
+                     ("model", "mlp", 4, True)]
+    assert layer_of("cli") == "cli" and layer_of("layers") == "core"
+    assert layer_of("playground.server") == "tools" and layer_of("newthing") is None
+    assert layer_of("book.layers") == "core" and layer_of("benchmarks.other") is None
