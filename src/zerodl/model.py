@@ -86,7 +86,6 @@ class _Run:
                                                       progress["seen"])
 
     def start_epoch(self) -> None:
-        self.epoch += 1
         self.epoch_rng = self.rng.bit_generator.state
         if not self.resumed_batches:
             self.loss_sum, self.correct, self.seen = 0.0, 0, 0
@@ -491,7 +490,8 @@ class Sequential:
         logs: dict = {}
         with progress, stop:     # stop: Ctrl-C ends the loop between batches
             while run.step < total and not (stop.requested or self.stop_training):
-                hooks.on_epoch_begin(run.epoch + 1, {})
+                run.epoch += 1
+                hooks.on_epoch_begin(run.epoch, {})
                 run.start_epoch()
                 start_params = {key: p.copy() for key, p in self.params.items()}
                 order = rng.permutation(n)
@@ -502,15 +502,16 @@ class Sequential:
                     idx = order[start:start + batch]
                     hooks.on_train_batch_begin(run.batches, {})
                     # The one copy per batch, a gather, into the previous batch's array.
-                    xb = np.take(x, idx, axis=0, out=self._work_array("x", 0, (len(idx), self.n_in)),
-                                 mode="clip")
+                    xb = self._work_array("x", 0, (len(idx), self.n_in))
+                    np.take(x, idx, axis=0, out=xb, mode="clip")
                     db = d[idx]
                     self.train_batch = (xb, db)
                     loss, y = self.train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
                         raise self._diverged(run, optimizer, loss, run.step + 1,
                                              self._restore_if_not_finite(start_params))
-                    hooks.on_train_batch_end(run.batches, self._count_batch(run, loss, y, db))
+                    batch_logs = self._count_batch(run, loss, y, db)
+                    hooks.on_train_batch_end(run.batches - 1, batch_logs)
                 if self._restore_if_not_finite(start_params):
                     raise self._diverged(run, optimizer, loss, run.step, True)
                 if ((stop.requested or self.stop_training) and run.batches < steps_per_epoch
