@@ -18,7 +18,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .initializers import describe
-from .layers import ACTIVATIONS, Dense, Layer, Step
+from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
+from .layers import ACTIVATIONS, Dense, Layer, Step, layer_from_config
 from .losses import Output, get_output
 from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
@@ -634,18 +635,12 @@ class Sequential:
         for t in text:
             print_fn(t)
 
-    def trace(self, x, d=None, lang: str = "ja", print_fn=print, **options) -> dict:
-        """Print every intermediate value of a pass, in the course's order (see ``zerodl.trace``)."""
-        from .trace import trace
-        return trace(self, x, d, lang=lang, print_fn=print_fn, **options)
-
     def get_config(self) -> dict:
         return {"layers": [layer.get_config() for layer in self.layers],
                 "output": self.output.name, "dtype": self.dtype.name}
 
     def save(self, path) -> None:
         """Write parameters and architecture to ``path`` (a ``.npz`` file), atomically."""
-        from .io import save_model
         save_model(self, path)
 
     def __repr__(self) -> str:
@@ -681,4 +676,29 @@ def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
             layers.append(activation_cls())
     model = Sequential(layers, output=output, seed=rng)
     model.init = describe(init)
+    return model
+
+
+def load(path: str | os.PathLike) -> Sequential:
+    """Read a model written by ``model.save``; raise ``ValueError`` for anything else.
+
+    A missing file is ``FileNotFoundError``; any other problem (not an archive, damaged,
+    object arrays, unknown format version, arrays whose names, shapes or dtypes do not fit
+    the architecture, NaN or infinite weights) is a ``ValueError`` naming the file. The
+    format and its checks are in ``zerodl.io``.
+    """
+    path = check_path("path", path)
+    config, arrays = read_model(path)
+    try:
+        layers = [layer_from_config(c, config["dtype"]) for c in config["layers"]]
+        model = Sequential(layers, output=config["output"])
+    except (KeyError, TypeError, ValueError, MemoryError) as exc:
+        raise invalid_file(path, f"its architecture is invalid ({type(exc).__name__}: "
+                                 f"{exc})") from None
+    check_params(path, arrays, model.params, MODEL_FILE)
+    for key, target in model.params.items():
+        target[...] = arrays[key]
+    for layer, c in zip(layers, config["layers"]):
+        if "init" in c:
+            layer.init = c["init"]
     return model
