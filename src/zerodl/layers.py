@@ -2,7 +2,7 @@
 
 ``forward(x)`` returns the layer's output for a batch ``x`` of shape ``(N, n_in)``;
 ``backward(dy)`` takes dE/dy, fills the parameter gradients in ``grads`` and returns dE/dx.
-No layer modifies the gradient it is given. Parameters and gradients are paired dicts with
+No layer modifies the gradient it is given unless the caller passes it as ``out``. Parameters and gradients are paired dicts with
 the same keys and shapes; optimizers update the parameter arrays in place, so every reference
 to them (``model.params`` included) stays valid.
 """
@@ -91,7 +91,7 @@ class Dense(Layer):
             np.multiply(self.x.T, dy, out=self.grads["W"])   # multiply does 2-3x faster
         else:
             np.matmul(self.x.T, dy, out=self.grads["W"])
-        np.sum(dy, axis=0, out=self.grads["b"])
+        np.add.reduce(dy, axis=0, out=self.grads["b"])   # np.sum without its Python wrapper
         return np.matmul(dy, self.W.T, out=out) if need_dx else None
 
     def get_config(self) -> dict:

@@ -348,9 +348,10 @@ class Sequential:
     def predict(self, x) -> np.ndarray:
         """Output of the network, shape (N, n_out): probabilities for softmax/sigmoid."""
         x = self.prepare_inputs(x)
-        chunks = [self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]))
-                  for i in range(0, len(x), PREDICT_CHUNK)]
-        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        if len(x) <= PREDICT_CHUNK:
+            return self.output.predict(self.forward(x))
+        return np.concatenate([self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]))
+                               for i in range(0, len(x), PREDICT_CHUNK)])
 
     def loss(self, x, d) -> float:
         """Mean loss over the batch."""
