@@ -90,7 +90,8 @@ def test_relu_after_dense_is_in_place_and_still_correct():
     model = Sequential([Dense(3, 4), ReLU(), Dense(4, 2)], seed=0)
     x = RNG.standard_normal((5, 3)).astype(np.float32)
     model.train_step(x, np.arange(5) % 2, SGD(0.0))
-    assert model.layers[1].y is model._work[("y", 0)]    # the ReLU wrote over the Dense's u
+    _, outs, _ = model._work_arrays(5)
+    assert model.layers[1].y is outs[0]                  # the ReLU wrote over the Dense's u
     W1, b1, W2, b2 = (model.params[k] for k in ("W1", "b1", "W2", "b2"))
     u = np.maximum(x @ W1 + b1, 0) @ W2 + b2
     e = np.exp(u - u.max(axis=1, keepdims=True))
@@ -179,4 +180,4 @@ def test_fit_keeps_no_work_arrays_afterwards():
     d = RNG.integers(0, 2, 50)
     model = mlp([4, 6, 2], seed=0)
     model.fit(x, d, batch_size=None, epochs=2, verbose=0)       # full batch: arrays as big as x
-    assert model._work == {}
+    assert model._work is None

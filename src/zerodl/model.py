@@ -249,12 +249,14 @@ class Sequential:
             if prev.n_out != nxt.n_in:
                 raise ValueError(f"layer sizes do not chain: a Dense layer with n_out={prev.n_out} "
                                  f"is followed by one with n_in={nxt.n_in}.")
-        # Where a layer may work in place (see "passes" below).
-        self._after_dense = [i > 0 and isinstance(layers[i - 1], Dense)
-                             for i in range(len(layers))]
-        self._before_dense = [i + 1 < len(layers) and isinstance(layers[i + 1], Dense)
-                              for i in range(len(layers))]
-        self._work: dict[tuple, np.ndarray] = {}
+        # Which activations may work in place (see "passes" below).
+        self._after_dense = [not isinstance(layer, Dense) and i > 0
+                             and isinstance(layers[i - 1], Dense)
+                             for i, layer in enumerate(layers)]
+        self._before_dense = [not isinstance(layer, Dense) and i + 1 < len(layers)
+                              and isinstance(layers[i + 1], Dense)
+                              for i, layer in enumerate(layers)]
+        self._work: tuple | None = None       # training's work arrays (_work_arrays)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         for i, layer in enumerate(self.dense, start=1):
@@ -280,40 +282,37 @@ class Sequential:
     # output and dx, kept between steps; other calls return new arrays.
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The last layer's output ``u`` for prepared inputs (before the output function)."""
-        return self._forward(x, work=False)
+        return self._forward(x, [None] * len(self.layers))
 
     def backward(self, du: np.ndarray) -> None:
         """Backpropagate ``dE/du`` of the last layer; fills ``grads``."""
-        self._backward(du, work=False)
+        self._backward(du, [None] * len(self.layers))
 
-    def _forward(self, x: np.ndarray, work: bool) -> np.ndarray:
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, Dense):
-                out = self._work_array("y", i, (len(x), layer.n_out)) if work else None
-            else:
-                out = x if self._after_dense[i] else None
-            x = layer.forward(x, out=out)
+    def _forward(self, x: np.ndarray, outs: list) -> np.ndarray:
+        """``outs[i]``: the array layer ``i`` writes its output into (None: a new one)."""
+        for layer, out, in_place in zip(self.layers, outs, self._after_dense):
+            x = layer.forward(x, out=x if in_place else out)
         return x
 
-    def _backward(self, du: np.ndarray, work: bool) -> None:
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
-            if i == 0:                      # nobody reads the network's dE/dx
-                layer.backward(du, need_dx=False)
-                return
-            if isinstance(layer, Dense):
-                out = self._work_array("dx", i, layer.x.shape) if work else None
-            else:
-                out = du if self._before_dense[i] else None
-            du = layer.backward(du, out=out)
+    def _backward(self, du: np.ndarray, dxs: list) -> None:
+        """``dxs[i]``: the array layer ``i`` writes its dE/dx into (None: a new one)."""
+        for i in range(len(self.layers) - 1, 0, -1):
+            du = self.layers[i].backward(du, out=du if self._before_dense[i] else dxs[i])
+        self.layers[0].backward(du, need_dx=False)      # nobody reads the network's dE/dx
 
-    def _work_array(self, name: str, i: int, shape: tuple) -> np.ndarray:
-        """A work array of training, reused while batches keep the same shape."""
-        key = (name, i)
-        a = self._work.get(key)
-        if a is None or a.shape != shape:
-            a = self._work[key] = np.empty(shape, self.dtype)
-        return a
+    def _work_arrays(self, n: int) -> tuple[np.ndarray, list, list]:
+        """Training's arrays for batches of ``n`` samples: the gathered batch, each Dense
+        layer's output and dE/dx (None elsewhere, and for the first layer's dE/dx); kept
+        while ``n`` stays the same."""
+        if self._work is None or self._work[0] != n:
+            def per_dense(size, skip_first=False) -> list:
+                return [np.empty((n, size(layer)), self.dtype)
+                        if isinstance(layer, Dense) and not (skip_first and i == 0) else None
+                        for i, layer in enumerate(self.layers)]
+            self._work = (n, np.empty((n, self.n_in), self.dtype),
+                          per_dense(lambda layer: layer.n_out),
+                          per_dense(lambda layer: layer.n_in, skip_first=True))
+        return self._work[1:]
 
     def layer_outputs(self, x) -> list[np.ndarray]:
         """The output of every layer in ``layers`` for ``x``, in order (new arrays).
@@ -395,11 +394,12 @@ class Sequential:
         ``y`` is valid until the next step. A non-finite loss skips the update (the caller
         decides what to do).
         """
-        u = self._forward(x, work=True)
+        _, outs, dxs = self._work_arrays(len(x))
+        u = self._forward(x, outs)
         loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)   # u is ours
         if not math.isfinite(loss):
             return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
-        self._backward(du, work=True)
+        self._backward(du, dxs)
         if clip_value is not None:
             clip_grad_value(self.grads, clip_value)
         if clip_norm is not None:
@@ -504,8 +504,8 @@ class Sequential:
                     idx = order[start:start + batch]
                     hooks.on_train_batch_begin(run.batches, {})
                     # The one copy per batch, a gather, into the previous batch's array.
-                    xb = self._work_array("x", 0, (len(idx), self.n_in))
-                    np.take(x, idx, axis=0, out=xb, mode="clip")
+                    xb = self._work_arrays(len(idx))[0]
+                    x.take(idx, axis=0, out=xb, mode="clip")
                     db = d[idx]
                     self.train_batch = (xb, db)
                     loss, y = self.train_step(xb, db, optimizer, **clipping)
@@ -524,7 +524,7 @@ class Sequential:
                 hooks.on_epoch_end(run.epoch, dict(logs))
         history.interrupted = stop.requested
         self.train_batch = None
-        self._work.clear()      # a full-batch fit's work arrays are as large as x
+        self._work = None       # a full-batch fit's work arrays are as large as x
         hooks.on_train_end(dict(logs))
         return history
 
