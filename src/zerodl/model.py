@@ -439,7 +439,9 @@ class Sequential:
         ``callbacks``: ``zerodl.callbacks.Callback`` objects whose hooks run at the start and
         end of training, of each epoch and of each batch (see ``zerodl.callbacks`` for the
         numbering and the logs); one that sets ``model.stop_training = True`` stops training
-        after the current batch.
+        after the current batch. ``fit``'s own work (recording the ``History``, which is also
+        ``model.history`` as in Keras, the progress bar, the schedule, the checkpoint and
+        ``eval_every``) runs as callbacks too, before the given ones.
 
         Checkpoints: ``checkpoint=PATH`` writes the whole training state (weights, optimizer
         state, the generator's state, progress, history) atomically at every epoch end and
