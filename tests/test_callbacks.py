@@ -273,3 +273,24 @@ def test_lambda_callback_calls_every_hook():
 def test_built_in_callbacks_check_their_arguments(make, match):
     with pytest.raises((TypeError, ValueError), match=match):
         make()
+
+
+def test_ctrl_c_still_ends_training_through_the_hooks(tmp_path, monkeypatch):
+    rec = Recorder()
+    model = mlp([2, 8, 2], seed=0)
+    original, count = model.train_step, [0]
+
+    def step(*args):                  # the 5th step is interrupted before it does anything
+        count[0] += 1
+        if count[0] == 5:
+            raise KeyboardInterrupt
+        return original(*args)
+
+    monkeypatch.setattr(model, "train_step", step)
+    history = model.fit(X, D, epochs=3, batch_size=50, verbose=0,
+                        callbacks=[rec, CSVLogger(tmp_path / "log.csv")])
+    assert history.interrupted and history.epoch == [1]
+    names = [name for name, _, _ in rec.calls]
+    assert names.count("batch_end") == 4 and names[-1] == "train_end"
+    assert rec.calls[-1][2] == {k: v[0] for k, v in history.history.items()}
+    assert (tmp_path / "log.csv").read_text().count("\n") == 2      # header + epoch 1
