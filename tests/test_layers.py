@@ -113,7 +113,6 @@ def test_unknown_activation_lists_valid_names():
 def test_dense_and_activation_match_torch(name):
     torch = pytest.importorskip("torch")
     dense = Dense(6, 4, init="he", rng=np.random.default_rng(2), dtype=np.float64)
-    dense.input_grad = True
     act = ACTIVATIONS.get(name)()
     x = RNG.standard_normal((5, 6))
     w = RNG.standard_normal((5, 4))
@@ -132,3 +131,41 @@ def test_dense_and_activation_match_torch(name):
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dense.grads["W"], tW.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dense.grads["b"], tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- a layer behaves the same wherever it is used --------------------------------------
+def test_dense_reused_from_first_layer_of_one_model_gives_right_gradients_in_another():
+    from zerodl import Sequential, gradient_check
+    from zerodl.layers import ReLU
+    rng = np.random.default_rng(3)
+    shared = Dense(4, 3, rng=rng, dtype=np.float64)
+    first = Sequential([shared, ReLU(), Dense(3, 2, rng=rng, dtype=np.float64)])
+    x = RNG.standard_normal((6, 4))
+    d = RNG.integers(0, 2, 6)
+    first.gradient(x, d)                       # shared was a first layer: its dx was skipped
+    second = Sequential([Dense(5, 4, rng=rng, dtype=np.float64), ReLU(), shared, ReLU(),
+                         Dense(3, 2, rng=rng, dtype=np.float64)])
+    x5 = RNG.standard_normal((6, 5))
+    assert gradient_check(second, x5, d) < 1e-7
+
+
+def test_walking_an_mlps_layers_by_hand_leaves_each_output_intact():
+    from zerodl import mlp
+    model = mlp([4, 5, 3], seed=0)
+    dense, relu, out = model.layers
+    x = RNG.standard_normal((7, 4)).astype(np.float32)
+    u1 = dense.forward(x)
+    u1_kept = u1.copy()
+    z1 = relu.forward(u1)
+    assert (u1_kept < 0).any()                 # the ReLU had negatives to clip
+    np.testing.assert_array_equal(u1, u1_kept)
+    np.testing.assert_array_equal(z1, np.maximum(u1_kept, 0))
+    u2 = out.forward(z1)
+    np.testing.assert_allclose(model.output.predict(u2), model.predict(x), rtol=1e-6)
+    # and backward by hand: neither gradient it is given is changed
+    dy = RNG.standard_normal(u2.shape).astype(np.float32)
+    dz = out.backward(dy)
+    dz_kept = dz.copy()
+    du = relu.backward(dz)
+    np.testing.assert_array_equal(dz, dz_kept)
+    np.testing.assert_array_equal(du, dz_kept * (u1_kept > 0))

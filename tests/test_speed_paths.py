@@ -45,12 +45,14 @@ def test_fit_fast_path_equals_gradient_steps(batch, activation):
         np.testing.assert_allclose(fast.params[key], slow.params[key], rtol=1e-5, atol=1e-6)
 
 
-def test_training_leaves_no_layer_in_training_mode_and_results_are_not_overwritten():
+def test_training_sets_nothing_on_layers_and_results_are_not_overwritten():
     x = RNG.standard_normal((30, 4)).astype(np.float32)
     d = RNG.integers(0, 2, 30)
     model = mlp([4, 8, 2], seed=0)
+    before = [set(vars(layer)) for layer in model.layers]
     model.fit(x, d, batch_size=10, epochs=1, verbose=0)
-    assert not any(layer.training for layer in model.layers)
+    # Only what forward caches for backward (Dense: x, activations: y) appears on a layer.
+    assert [set(vars(layer)) - b for layer, b in zip(model.layers, before)] == [set(), {"y"}, set()]
     first = model.predict(x[:10])
     kept = first.copy()
     model.predict(x[10:20])
@@ -77,7 +79,6 @@ def test_user_inputs_are_never_modified():
     x_kept, d_kept = x.copy(), d.copy()
     # A ReLU first sees the user's array: it must not work in place.
     model = Sequential([ReLU(), Dense(3, 2)], output="softmax", seed=0)
-    assert not model.layers[0].inplace
     model.fit(x, d, batch_size=4, epochs=2, verbose=0)
     model.predict(x)
     model.evaluate(x, d)
@@ -87,8 +88,10 @@ def test_user_inputs_are_never_modified():
 
 def test_relu_after_dense_is_in_place_and_still_correct():
     model = Sequential([Dense(3, 4), ReLU(), Dense(4, 2)], seed=0)
-    assert model.layers[1].inplace
     x = RNG.standard_normal((5, 3)).astype(np.float32)
+    model.train_step(x, np.arange(5) % 2, SGD(0.0))
+    _, outs, _ = model._work_arrays(5)
+    assert model.layers[1].y is outs[0]                  # the ReLU wrote over the Dense's u
     W1, b1, W2, b2 = (model.params[k] for k in ("W1", "b1", "W2", "b2"))
     u = np.maximum(x @ W1 + b1, 0) @ W2 + b2
     e = np.exp(u - u.max(axis=1, keepdims=True))
@@ -180,5 +183,4 @@ def test_fit_keeps_no_work_arrays_afterwards():
     d = RNG.integers(0, 2, 50)
     model = mlp([4, 6, 2], seed=0)
     model.fit(x, d, batch_size=None, epochs=2, verbose=0)       # full batch: arrays as big as x
-    assert model._xb is None
-    assert not any(getattr(layer, "_buffers", None) for layer in model.layers)
+    assert model._work is None

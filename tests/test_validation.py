@@ -196,3 +196,24 @@ def test_checks_run_once_per_fit_not_per_batch(monkeypatch):
     monkeypatch.setattr(_checks, "check_array", counting)
     net().fit(X, LABELS, epochs=3, batch_size=1, verbose=0)
     assert calls == ["x", "d"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_large_inputs_refuse_exactly_the_non_finite_ones(dtype, contiguous):
+    # Above 4096 values the check is one pass (a dot product or a sum); it must neither miss
+    # a NaN or inf anywhere nor refuse huge finite values whose squares overflow.
+    from zerodl._checks import check_array
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((300, 40)).astype(dtype)
+    view = (lambda a: a) if contiguous else (lambda a: a[:, ::2])
+    check_array("x", view(base))
+    huge = np.full_like(base, np.finfo(dtype).max / 2)
+    check_array("x", view(huge))
+    for bad in (np.nan, np.inf, -np.inf):
+        for index in [(0, 0), (150, 20), (299, 38)]:
+            a = base.copy()
+            a[index] = bad
+            with pytest.raises(ValueError, match=rf"x must hold only finite numbers.*{index[0]}, "
+                                                 rf"{index[1] // (1 if contiguous else 2)}"):
+                check_array("x", view(a))

@@ -8,9 +8,8 @@ from . import callbacks, schedules
 from .datasets import MNISTUnavailable, load_mnist, make_toy
 from .errors import TrainingDiverged
 from .gradcheck import gradient_check, gradient_errors
-from .io import load
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
-from .model import History, Sequential, mlp
+from .model import History, Sequential, load, mlp
 from .plotting import plot_history
 from .sweeps import Sweep, sweep
 from .metrics import confusion_matrix

@@ -16,14 +16,27 @@ updates of the whole run, from 1.
   (work arrays, valid until the next step: copy what you keep).
 
 Setting ``model.stop_training = True`` in any hook stops after the current batch.
+
+Built in, with Keras's names and defaults: ``EarlyStopping``, ``ModelCheckpoint``,
+``CSVLogger``, ``LambdaCallback``. ``fit`` itself runs its ``History``, progress bar,
+learning-rate schedule, checkpoints and ``eval_every`` curves as callbacks placed before the
+user's, so a user callback's ``on_epoch_end`` sees the epoch already in ``History``.
+
+The one difference from Keras is the numbering: Keras counts epochs from 0 in its hooks
+(and from 1 in what it prints and in checkpoint file names); zerodl counts from 1
+everywhere. So ``EarlyStopping.stopped_epoch`` is the epoch number ``History.epoch`` shows,
+``start_from_epoch=2`` ignores epochs 1 and 2, and ``ModelCheckpoint("w{epoch}.npz")``
+writes ``w1.npz`` after the first epoch, as in Keras.
 """
 from __future__ import annotations
 
+import math
+import os
 from typing import Iterable
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_bool, check_choice, check_int, check_number, check_path
 from .layers import Dense, ReLU, Sigmoid, Tanh
 
 
@@ -56,7 +69,14 @@ class Callback:
 
 
 class CallbackList(Callback):
-    """Several callbacks called in order, as one."""
+    """Several callbacks called in order, as one.
+
+    Each hook calls only the callbacks that define it (a hook left as ``Callback``'s does
+    nothing), so that the six calls per batch cost next to nothing when nobody listens.
+    """
+
+    HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+             "on_train_batch_begin", "on_train_batch_end")
 
     def __init__(self, callbacks: Iterable[Callback] = ()) -> None:
         super().__init__()
@@ -64,6 +84,10 @@ class CallbackList(Callback):
         for i, cb in enumerate(self.callbacks):
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks[{i}] must be a zerodl.callbacks.Callback; got {cb!r}.")
+        self._listeners = {name: [getattr(cb, name) for cb in self.callbacks
+                                  if getattr(type(cb), name) is not getattr(Callback, name)
+                                  or name in vars(cb)]
+                           for name in self.HOOKS}
 
     def set_model(self, model) -> None:
         super().set_model(model)
@@ -71,28 +95,217 @@ class CallbackList(Callback):
             cb.set_model(model)
 
     def on_train_begin(self, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_begin(logs)
+        for hook in self._listeners["on_train_begin"]:
+            hook(logs)
 
     def on_train_end(self, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_end(logs)
+        for hook in self._listeners["on_train_end"]:
+            hook(logs)
 
     def on_epoch_begin(self, epoch, logs=None):
-        for cb in self.callbacks:
-            cb.on_epoch_begin(epoch, logs)
+        for hook in self._listeners["on_epoch_begin"]:
+            hook(epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        for cb in self.callbacks:
-            cb.on_epoch_end(epoch, logs)
+        for hook in self._listeners["on_epoch_end"]:
+            hook(epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_batch_begin(batch, logs)
+        for hook in self._listeners["on_train_batch_begin"]:
+            hook(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_batch_end(batch, logs)
+        for hook in self._listeners["on_train_batch_end"]:
+            hook(batch, logs)
+
+
+# -- built-in callbacks -----------------------------------------------------------------
+def _monitored(owner: str, monitor: str, logs: dict | None) -> float:
+    """``logs[monitor]``, or a ValueError that names the keys there are."""
+    logs = logs or {}
+    if monitor not in logs:
+        hint = (" (val_* keys need fit(validation_data=...))"
+                if monitor.startswith("val_") else "")
+        raise ValueError(f"{owner} monitor must be one of the epoch's log keys "
+                         f"({', '.join(logs) or 'none'}){hint}; got {monitor!r}.")
+    return float(logs[monitor])
+
+
+def _direction(mode: str, monitor: str) -> str:
+    """"min" or "max": "auto" maximises accuracies and minimises everything else (Keras)."""
+    mode = check_choice("mode", mode, ("auto", "min", "max"))
+    if mode == "auto":
+        return "max" if monitor.endswith(("acc", "accuracy", "auc")) else "min"
+    return mode
+
+
+def _check_monitor(monitor) -> str:
+    if not isinstance(monitor, str):
+        raise TypeError(f"monitor must be a log key such as 'val_loss'; got {monitor!r}.")
+    return monitor
+
+
+class EarlyStopping(Callback):
+    """Stop training when ``monitor`` has stopped improving.
+
+    An epoch improves on the best so far when it beats it by more than ``min_delta``
+    (``current < best - min_delta`` in "min" mode, ``current > best + min_delta`` in
+    "max" mode; "auto" maximises names ending in ``accuracy`` and minimises the rest).
+    After ``patience`` epochs in a row without improvement (at least one), training stops:
+    if the best epoch is ``b``, the last one trained is ``b + max(patience, 1)``. Epochs up
+    to ``start_from_epoch`` are not watched (a warm-up). With ``restore_best_weights`` the
+    model ends with the weights of the best epoch.
+
+    Attributes: ``best`` (the best value), ``best_epoch``, ``stopped_epoch`` (the epoch
+    after which it stopped training; 0 if it did not), ``wait``.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
+                 mode: str = "auto", restore_best_weights: bool = False,
+                 start_from_epoch: int = 0) -> None:
+        super().__init__()
+        self.monitor = _check_monitor(monitor)
+        self.min_delta = abs(check_number("min_delta", min_delta))
+        self.patience = check_int("patience", patience, minimum=0)
+        self.mode = mode
+        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
+        self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, minimum=0)
+        self._direction = _direction(mode, monitor)
+        self.on_train_begin()
+
+    def _improves(self, current: float) -> bool:
+        if self._direction == "min":
+            return current < self.best - self.min_delta
+        return current > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_epoch = 0
+        self.best = math.inf if self._direction == "min" else -math.inf
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitored("EarlyStopping", self.monitor, logs)
+        if epoch <= self.start_from_epoch:
+            return
+        self.wait += 1
+        if self._improves(current):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: p.copy() for k, p in self.model.params.items()}
+            return
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            for key, p in self.model.params.items():
+                p[...] = self.best_weights[key]
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``model.save``: a file ``zerodl.load`` reads, written atomically) at
+    the end of every epoch, or only when ``monitor`` improved with ``save_best_only``.
+
+    ``filepath`` may hold ``str.format`` fields filled from the epoch and its logs, e.g.
+    ``"ckpt/w{epoch:02d}-{val_loss:.4f}.npz"``; without fields every save replaces the same
+    file. ``mode`` as in ``EarlyStopping``. Attribute ``best``: the best value saved.
+    This saves the model only; ``fit(checkpoint=...)`` saves a whole training run to resume.
+    """
+
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss",
+                 save_best_only: bool = False, mode: str = "auto") -> None:
+        super().__init__()
+        self.filepath = os.fspath(check_path("filepath", filepath))
+        self.monitor = _check_monitor(monitor)
+        self.save_best_only = check_bool("save_best_only", save_best_only)
+        self.mode = mode
+        self._direction = _direction(mode, monitor)
+        self.best = math.inf if self._direction == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            current = _monitored("ModelCheckpoint", self.monitor, logs)
+            if not (current < self.best if self._direction == "min" else current > self.best):
+                return
+            self.best = current
+        try:
+            path = self.filepath.format(epoch=epoch, **logs)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"filepath must use only the fields epoch, {', '.join(logs)}; got "
+                             f"{self.filepath!r} ({type(exc).__name__}: {exc}).") from None
+        self.model.save(path)
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch to ``filename``: ``epoch`` then every key of the epoch's logs.
+
+    Values are written exactly (Python's shortest round-trip form). Each row is flushed as
+    soon as it is written, so a run stopped at any point leaves every finished epoch on
+    disk. ``append=True`` adds to an existing file (without a second header).
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",",
+                 append: bool = False) -> None:
+        super().__init__()
+        self.filename = check_path("filename", filename)
+        if not isinstance(separator, str) or not separator:
+            raise TypeError(f"separator must be a non-empty string; got {separator!r}.")
+        self.separator = separator
+        self.append = check_bool("append", append)
+        self.keys: list[str] | None = None
+        self._file = None
+
+    def on_train_begin(self, logs=None):
+        has_rows = (self.append and self.filename.is_file()
+                    and self.filename.stat().st_size > 0)
+        self.filename.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.filename, "a" if self.append else "w", encoding="utf-8",
+                          newline="")
+        self._header_done = has_rows
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = list(logs)
+        if not self._header_done:
+            self._file.write(self.separator.join(["epoch", *self.keys]) + "\n")
+            self._header_done = True
+        row = [str(epoch)] + [repr(float(logs[k])) if k in logs else "" for k in self.keys]
+        self._file.write(self.separator.join(row) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, one per hook, each optional.
+
+    ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))``. The
+    functions take the hook's arguments: ``(logs)`` for ``on_train_begin/end``,
+    ``(epoch, logs)`` and ``(batch, logs)`` for the others.
+    """
+
+    HOOKS = CallbackList.HOOKS
+
+    def __init__(self, on_train_begin=None, on_train_end=None, on_epoch_begin=None,
+                 on_epoch_end=None, on_train_batch_begin=None, on_train_batch_end=None) -> None:
+        super().__init__()
+        given = dict(zip(self.HOOKS, (on_train_begin, on_train_end, on_epoch_begin,
+                                      on_epoch_end, on_train_batch_begin, on_train_batch_end)))
+        for name, fn in given.items():
+            if fn is None:
+                continue
+            if not callable(fn):
+                raise TypeError(f"{name} must be a function or None; got {fn!r}.")
+            setattr(self, name, fn)
 
 
 # --- LayerStats ---

@@ -29,7 +29,7 @@ import numpy as np
 
 from ._checks import check_path
 from ._fileio import atomic_write
-from .io import _bad, read_header, read_npz
+from .io import check_params, invalid_file, read_header, read_npz
 
 FORMAT = "zerodl-checkpoint"
 VERSION = 1
@@ -112,7 +112,7 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
     state = read_header(path, arrays, STATE_KEY, FORMAT, VERSION, WHAT)
 
     def bad(why: str) -> ValueError:
-        return _bad(path, why, WHAT)
+        return invalid_file(path, why, WHAT)
 
     def mismatch(why: str) -> ValueError:
         return ValueError(f"{path} was written by a different training run: {why}. Resume "
@@ -160,18 +160,10 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
             or not math.isfinite(loss_sum)):
         raise bad(f"its progress entry 'loss_sum' must be a finite number; got {loss_sum!r}")
 
-    # Arrays: parameters exactly as the model's, buffers keyed like the parameters.
-    if set(params) != set(model.params):
-        raise bad(f"it holds parameters {sorted(params)}; the model has {sorted(model.params)}")
-    new_params = {}
-    for key, target in model.params.items():
-        value = array(params[key])
-        if value.shape != target.shape or value.dtype != target.dtype:
-            raise bad(f"parameter {key} has shape {value.shape} and dtype {value.dtype}; the "
-                      f"model needs {target.shape} {target.dtype}")
-        if not np.all(np.isfinite(value)):
-            raise bad(f"parameter {key} holds NaN or infinite values")
-        new_params[key] = value
+    # Arrays: parameters exactly as the model's (the checks of model files), buffers keyed
+    # like the parameters.
+    new_params = {key: array(name) for key, name in params.items()}
+    check_params(path, new_params, model.params, WHAT)
     buffers = {}
     if not isinstance(opt.get("buffers"), dict):
         raise bad("its optimizer buffers are not a JSON object")

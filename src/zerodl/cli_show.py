@@ -12,7 +12,7 @@ from .initializers import INITIALIZERS
 from .inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                          plot_layer_stats, plot_mistakes, plot_weights)
 from .callbacks import LayerStats
-from .io import load
+from .model import load
 from .layers import ACTIVATIONS
 from .model import mlp
 from .optimizers import OPTIMIZERS

@@ -1,9 +1,12 @@
-"""Model files: parameter arrays in a ``.npz`` with the architecture as JSON beside them.
+"""The file format of zerodl: parameter arrays in a ``.npz`` with JSON beside them.
 
-Nothing is pickled: files are read with ``allow_pickle=False`` and every array is checked
-against the architecture before a model is built from it. ``read_npz`` and ``read_header``
-are shared with the training checkpoints (``checkpoint.py``): any damage to a file, whatever
-the byte that broke, comes out as one ``ValueError`` naming the file.
+Model files (``save_model``, ``read_model``; ``zerodl.load`` in ``model.py`` builds the
+model) and training checkpoints (``checkpoint.py``) share the readers and checks here:
+``read_npz``, ``read_header``, ``check_params`` and ``invalid_file``. Nothing is pickled:
+files are read with ``allow_pickle=False`` and every array is checked against the
+architecture before a model is built from it, so any damage to a file, whatever the byte
+that broke, comes out as one ``ValueError`` naming the file. This module knows layers, not
+models: it sits below ``model.py``.
 """
 from __future__ import annotations
 
@@ -14,23 +17,44 @@ import numpy as np
 
 from ._checks import check_path
 from ._fileio import atomic_write
-from .layers import layer_from_config
 
 FORMAT = "zerodl-model"
 VERSION = 1
 CONFIG_KEY = "__zerodl_config__"
 
 
+MODEL_FILE = "zerodl model file"
+
+
 def save_model(model, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` atomically: the old file survives a failed write."""
+    """Write ``model`` (its ``get_config()`` and ``params``) to ``path`` atomically: the old
+    file survives a failed write."""
     config = {"format": FORMAT, "version": VERSION, **model.get_config()}
     arrays = {key: np.ascontiguousarray(p) for key, p in model.params.items()}
     with atomic_write(path) as f:
         np.savez(f, **{CONFIG_KEY: np.array(json.dumps(config))}, **arrays)
 
 
-def _bad(path, why: str, what: str = "zerodl model file") -> ValueError:
+def invalid_file(path, why: str, what: str = MODEL_FILE) -> ValueError:
+    """The one error for a damaged or foreign file: ``"PATH is not a valid WHAT: WHY."``."""
     return ValueError(f"{path} is not a valid {what}: {why}.")
+
+
+def check_params(path, arrays: dict[str, np.ndarray], targets: dict[str, np.ndarray],
+                 what: str = MODEL_FILE) -> None:
+    """``arrays`` read from ``path`` must fit the parameters ``targets`` exactly: the same
+    keys, shapes and dtypes, and only finite values."""
+    if set(arrays) != set(targets):
+        raise invalid_file(path, f"it holds parameters {sorted(arrays)} but the architecture "
+                                 f"needs {sorted(targets)}", what)
+    for key, target in targets.items():
+        value = arrays[key]
+        if value.shape != target.shape or value.dtype != target.dtype:
+            raise invalid_file(path, f"parameter {key} has shape {value.shape} and dtype "
+                                     f"{value.dtype}; the architecture needs {target.shape} "
+                                     f"{target.dtype}", what)
+        if not np.all(np.isfinite(value)):
+            raise invalid_file(path, f"parameter {key} holds NaN or infinite values", what)
 
 
 def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
@@ -52,16 +76,16 @@ def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
             arrays = {key: data[key] for key in data.files}
     except ValueError as exc:
         if "pickle" not in str(exc):
-            raise _bad(path, f"its contents are damaged ({exc})", what) from None
-        raise _bad(path, f"it holds arrays that need pickle ({exc})", what) from None
+            raise invalid_file(path, f"its contents are damaged ({exc})", what) from None
+        raise invalid_file(path, f"it holds arrays that need pickle ({exc})", what) from None
     except Exception as exc:
         # zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error, MemoryError for an
         # absurd size in a damaged header, ...: the archive cannot be trusted.
-        raise _bad(path, f"it is not a readable .npz archive ({type(exc).__name__}: {exc})",
+        raise invalid_file(path, f"it is not a readable .npz archive ({type(exc).__name__}: {exc})",
                    what) from None
     for key, value in arrays.items():
         if not isinstance(value, np.ndarray):     # a member that is not a .npy file
-            raise _bad(path, f"its entry {key!r} is not an array", what)
+            raise invalid_file(path, f"its entry {key!r} is not an array", what)
     return arrays
 
 
@@ -69,18 +93,18 @@ def read_header(path, arrays: dict[str, np.ndarray], key: str, fmt: str, version
                 what: str) -> dict:
     """Pop the JSON header ``key`` from ``arrays`` and check its format and version."""
     if key not in arrays:
-        raise _bad(path, f"it has no {key!r} entry", what)
+        raise invalid_file(path, f"it has no {key!r} entry", what)
     raw = arrays.pop(key)
     if raw.dtype.kind != "U" or raw.shape != ():
-        raise _bad(path, f"its {key!r} entry is not a text string", what)
+        raise invalid_file(path, f"its {key!r} entry is not a text string", what)
     try:
         header = json.loads(str(raw))
     except (ValueError, RecursionError) as exc:
-        raise _bad(path, f"its {key!r} entry is not valid JSON ({exc})", what) from None
+        raise invalid_file(path, f"its {key!r} entry is not valid JSON ({exc})", what) from None
     if not isinstance(header, dict) or header.get("format") != fmt:
-        raise _bad(path, f"its format is not {fmt!r}", what)
+        raise invalid_file(path, f"its format is not {fmt!r}", what)
     if header.get("version") != version:
-        raise _bad(path, f"format version {header.get('version')!r} is not supported "
+        raise invalid_file(path, f"format version {header.get('version')!r} is not supported "
                          f"(this zerodl reads version {version})", what)
     return header
 
@@ -100,50 +124,29 @@ def _dense_shapes(layers: list) -> dict[str, tuple]:
     return shapes
 
 
-def load(path: str | os.PathLike):
-    """Read a model written by ``model.save``; raise ``ValueError`` for anything else.
+def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
+    """The checked ``(config, arrays)`` of a model file, before any model is built.
 
-    A missing file is ``FileNotFoundError``; any other problem (not an archive, damaged,
-    object arrays, unknown format version, arrays whose names, shapes or dtypes do not fit
-    the architecture, NaN or infinite weights) is a ``ValueError`` naming the file.
+    ``config["dtype"]`` is a float ``np.dtype`` and ``config["layers"]`` a list; every
+    array that a Dense layer names has the shape the architecture asks for (compared before
+    building: a damaged size must not allocate a huge matrix). A missing file is
+    ``FileNotFoundError``; anything else wrong a ``ValueError`` naming the file.
     """
-    from .model import Sequential
-
-    what = "zerodl model file"
     path = check_path("path", path)
-    arrays = read_npz(path, what)
-    config = read_header(path, arrays, CONFIG_KEY, FORMAT, VERSION, what)
+    arrays = read_npz(path, MODEL_FILE)
+    config = read_header(path, arrays, CONFIG_KEY, FORMAT, VERSION, MODEL_FILE)
     try:
-        dtype = np.dtype(config["dtype"])
-        if dtype.kind != "f":
-            raise ValueError(f"dtype {dtype} is not a float type")
+        config["dtype"] = np.dtype(config["dtype"])
+        if config["dtype"].kind != "f":
+            raise ValueError(f"dtype {config['dtype']} is not a float type")
         if not isinstance(config["layers"], list):
             raise TypeError("layers is not a list")
         shapes = _dense_shapes(config["layers"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise _bad(path, f"its architecture is invalid ({type(exc).__name__}: {exc})") from None
-    # Compare shapes before building: a damaged size must not allocate a huge matrix.
+        raise invalid_file(path, f"its architecture is invalid ({type(exc).__name__}: "
+                                 f"{exc})") from None
     for key, shape in shapes.items():
         if key in arrays and arrays[key].shape != shape:
-            raise _bad(path, f"array {key} has shape {arrays[key].shape}; the architecture "
-                             f"needs {shape}")
-    try:
-        layers = [layer_from_config(c, dtype) for c in config["layers"]]
-        model = Sequential(layers, output=config["output"])
-    except (KeyError, TypeError, ValueError, MemoryError) as exc:
-        raise _bad(path, f"its architecture is invalid ({type(exc).__name__}: {exc})") from None
-    if set(arrays) != set(model.params):
-        raise _bad(path, f"it holds arrays {sorted(arrays)} but the architecture needs "
-                         f"{sorted(model.params)}")
-    for key, target in model.params.items():
-        value = arrays[key]
-        if value.shape != target.shape or value.dtype != target.dtype:
-            raise _bad(path, f"array {key} has shape {value.shape} and dtype {value.dtype}; "
-                             f"the architecture needs {target.shape} {target.dtype}")
-        if not np.all(np.isfinite(value)):
-            raise _bad(path, f"array {key} holds NaN or infinite values")
-        target[...] = value
-    for layer, c in zip(layers, config["layers"]):
-        if "init" in c:
-            layer.init = c["init"]
-    return model
+            raise invalid_file(path, f"parameter {key} has shape {arrays[key].shape}; the "
+                                     f"architecture needs {shape}")
+    return config, arrays

@@ -2,7 +2,7 @@
 
 ``forward(x)`` returns the layer's output for a batch ``x`` of shape ``(N, n_in)``;
 ``backward(dy)`` takes dE/dy, fills the parameter gradients in ``grads`` and returns dE/dx.
-No layer modifies the gradient it is given. Parameters and gradients are paired dicts with
+No layer modifies the gradient it is given unless the caller passes it as ``out``. Parameters and gradients are paired dicts with
 the same keys and shapes; optimizers update the parameter arrays in place, so every reference
 to them (``model.params`` included) stays valid.
 """
@@ -19,30 +19,26 @@ from .initializers import describe, get_initializer
 class Layer:
     """Base class. Layers without parameters keep ``params`` and ``grads`` empty.
 
-    ``training``: the model switches it on for the duration of one training step. Layers
-    may then write into work arrays they keep between steps (``_work``) instead of
-    allocating new ones; what they return is valid only until their next training call.
-    Off, every call returns new arrays, so results handed to a user are never overwritten.
+    ``forward(x, out=None)`` and ``backward(dy, need_dx=True, out=None)``: with ``out=None``
+    the result is a new array (or, for ``Identity``, the input itself), so nothing a caller
+    holds is overwritten. A caller that owns an array of the result's shape and dtype may
+    pass it as ``out``, even the layer's own input when it no longer needs that: layers that
+    can compute in place (``Dense``, ``ReLU``, ``Tanh``) write the result there, the others
+    ignore it; use the returned array either way. ``need_dx=False`` says the caller will not
+    read ``dE/dx``, which a layer may then skip (returning ``None``). The model passes its
+    own work arrays this way; nothing about how a layer is used is stored on the layer, so
+    it behaves the same in every model and by hand.
     """
-
-    training = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
 
-    def _work(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """A work array of this layer, reused while batches keep the same shape."""
-        work = self.__dict__.setdefault("_buffers", {})
-        buf = work.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = work[name] = np.empty(shape, dtype)
-        return buf
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, need_dx: bool = True,
+                 out: np.ndarray | None = None) -> np.ndarray | None:
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -58,7 +54,8 @@ class Dense(Layer):
     """Affine layer ``y = x W + b`` (the course's 総入力 ``u = xW + b``).
 
     Shapes: ``x`` (N, n_in), ``W`` (n_in, n_out), ``b`` (n_out,), ``y`` (N, n_out).
-    Backward: ``dW = x.T dy``, ``db = sum_N dy``, ``dx = dy W.T``.
+    Backward: ``dW = x.T dy``, ``db = sum_N dy``, ``dx = dy W.T`` (skipped with
+    ``need_dx=False``: for a first layer it is the largest product of the backward pass).
     """
 
     def __init__(self, n_in: int, n_out: int, init="he", rng: np.random.Generator | None = None,
@@ -71,9 +68,6 @@ class Dense(Layer):
         W = np.asarray(get_initializer(init)(rng, self.n_in, self.n_out, dtype), dtype=dtype)
         self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
-        # The model switches this off for its first layer, whose dx nobody reads: it saves
-        # the largest matrix product of the backward pass.
-        self.input_grad = True
         self.x: np.ndarray | None = None
 
     @property
@@ -84,26 +78,21 @@ class Dense(Layer):
     def b(self) -> np.ndarray:
         return self.params["b"]
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        W = self.W
-        # Training writes y into the array of the previous step: no allocation per batch.
-        out = self._work("y", (len(x), self.n_out), W.dtype) if self.training else None
-        y = np.matmul(x, W, out=out)
+        y = np.matmul(x, self.W, out=out)
         y += self.b          # in place: no second (N, n_out) array for the bias
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+    def backward(self, dy: np.ndarray, need_dx: bool = True,
+                 out: np.ndarray | None = None) -> np.ndarray | None:
         # out= writes into the gradient arrays the optimizer already holds references to.
         if len(dy) == 1:    # one sample: x.T dy is an outer product, which a broadcast
             np.multiply(self.x.T, dy, out=self.grads["W"])   # multiply does 2-3x faster
         else:
             np.matmul(self.x.T, dy, out=self.grads["W"])
-        np.sum(dy, axis=0, out=self.grads["b"])
-        if not self.input_grad:
-            return None
-        out = self._work("dx", self.x.shape, dy.dtype) if self.training else None
-        return np.matmul(dy, self.W.T, out=out)
+        np.add.reduce(dy, axis=0, out=self.grads["b"])   # np.sum without its Python wrapper
+        return np.matmul(dy, self.W.T, out=out) if need_dx else None
 
     def get_config(self) -> dict:
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
@@ -112,24 +101,16 @@ class Dense(Layer):
 class ReLU(Layer):
     """``y = max(x, 0)``; ``dy/dx`` is 1 where ``x > 0`` and 0 elsewhere (0 at ``x == 0``).
 
-    Backward reads the mask from the output: ``y > 0`` exactly where ``x > 0``.
+    Backward reads the mask from the output: ``y > 0`` exactly where ``x > 0``, so
+    ``forward(x, out=x)`` (bias and activation in one array) loses nothing backward needs.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        # The model switches this on after a Dense layer, whose fresh output nobody else
-        # holds: the ReLU then overwrites it (bias and activation fused in one array).
-        self.inplace = False
-
-    def forward(self, x):
-        self.y = np.maximum(x, 0, out=x if self.inplace else None)
+    def forward(self, x, out=None):
+        self.y = np.maximum(x, 0, out=out)
         return self.y
 
-    def backward(self, dy):
-        if not self.training:
-            return dy * (self.y > 0)
-        mask = np.greater(self.y, 0, out=self._work("mask", dy.shape, bool))
-        return np.multiply(dy, mask, out=self._work("dx", dy.shape, dy.dtype))
+    def backward(self, dy, need_dx=True, out=None):
+        return np.multiply(dy, self.y > 0, out=out)
 
 
 class LeakyReLU(Layer):
@@ -139,11 +120,11 @@ class LeakyReLU(Layer):
         super().__init__()
         self.alpha = check_number("alpha", alpha, low=0.0)
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         self.mask = x > 0
         return np.where(self.mask, x, x * x.dtype.type(self.alpha))
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True, out=None):
         return np.where(self.mask, dy, dy * dy.dtype.type(self.alpha))
 
     def get_config(self):
@@ -153,42 +134,42 @@ class LeakyReLU(Layer):
 class Sigmoid(Layer):
     """``y = 1 / (1 + exp(-x))``; backward uses the cached output: ``dy/dx = y (1 - y)``."""
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         self.y = F.sigmoid(x)
         return self.y
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True, out=None):
         return dy * self.y * (1 - self.y)
 
 
 class Tanh(Layer):
     """``y = tanh(x)``; backward uses the cached output: ``dy/dx = 1 - y**2``."""
 
-    def forward(self, x):
-        self.y = np.tanh(x)
+    def forward(self, x, out=None):
+        self.y = np.tanh(x, out=out)
         return self.y
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True, out=None):
         return dy * (1 - self.y * self.y)
 
 
 class Identity(Layer):
     """``y = x``: the linear "activation", to show that stacked linear layers stay linear."""
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         return x
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True, out=None):
         return dy
 
 
 class Step(Layer):
     """``y = 1`` for ``x > 0``, else 0: the perceptron's activation, for forward passes only."""
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         return (x > 0).astype(x.dtype)
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True, out=None):
         raise RuntimeError(
             "Step has no useful gradient: its derivative is 0 everywhere except at 0, where it "
             "is undefined, so backpropagation cannot train through it. Use 'sigmoid' or 'relu' "

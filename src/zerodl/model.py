@@ -18,22 +18,23 @@ import numpy as np
 from tqdm import tqdm
 
 from .initializers import describe
-from .layers import ACTIVATIONS, Dense, Layer, ReLU, Step
+from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
+from .layers import ACTIVATIONS, Dense, Layer, Step, layer_from_config
 from .losses import Output, get_output
 from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
 from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
                       check_path, check_seed)
 from .callbacks import Callback, CallbackList
-from .checkpoint import load_checkpoint, save_checkpoint as write_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
 PREDICT_CHUNK = 10_000
 
 
-class History:
-    """What ``fit`` recorded.
+class History(Callback):
+    """What ``fit`` recorded; ``fit`` fills it as its first callback.
 
     ``history``: per-epoch lists keyed ``loss``, ``accuracy`` (classifiers) and, with
     validation data, ``val_loss``, ``val_accuracy``; ``epoch``: the epoch numbers (from 1).
@@ -44,10 +45,15 @@ class History:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
         self.steps: dict[str, list[float]] = {}
         self.interrupted = False
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        self._append(self.history, logs or {})
 
     def _append(self, table: dict, values: dict) -> None:
         for key, value in values.items():
@@ -56,6 +62,128 @@ class History:
     def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+class _Run:
+    """Where a ``fit`` stands; a checkpoint stores exactly this (see ``zerodl.checkpoint``).
+
+    ``batches``: batches finished in the current epoch; ``loss_sum``, ``correct``, ``seen``:
+    its running sums; ``epoch_rng``: the generator's state before this epoch's order.
+    """
+
+    def __init__(self, rng: np.random.Generator, n_samples: int, batch_size: int) -> None:
+        self.rng, self.n_samples, self.batch_size = rng, n_samples, batch_size
+        self.epoch = self.step = self.batches = 0
+        self.loss_sum, self.correct, self.seen = 0.0, 0, 0
+        self.epoch_rng = rng.bit_generator.state
+        self.resumed_batches = 0    # an interrupted epoch read from a checkpoint: skip these
+
+    def resume(self, progress: dict) -> None:
+        self.step, self.epoch = progress["step"], progress["epoch"]
+        if progress["batches"]:            # an interrupted epoch: run it again from there
+            self.epoch -= 1
+            self.resumed_batches = progress["batches"]
+            self.loss_sum, self.correct, self.seen = (progress["loss_sum"], progress["correct"],
+                                                      progress["seen"])
+
+    def start_epoch(self) -> None:
+        self.epoch_rng = self.rng.bit_generator.state
+        if not self.resumed_batches:
+            self.loss_sum, self.correct, self.seen = 0.0, 0, 0
+        self.batches, self.resumed_batches = self.resumed_batches, 0
+
+    def progress(self) -> dict:
+        return {"epoch": self.epoch, "step": self.step, "batches": self.batches,
+                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen,
+                "n_samples": self.n_samples, "batch_size": self.batch_size}
+
+
+class _Progress(Callback):
+    """``verbose=1``: a progress bar of steps; ``verbose=2``: one line per epoch."""
+
+    def __init__(self, verbose: int, run: _Run, total: int, checkpoint) -> None:
+        super().__init__()
+        self.verbose, self.run, self.checkpoint = verbose, run, checkpoint
+        self.bar = tqdm(total=total, initial=min(run.step, total), disable=verbose != 1,
+                        unit="step", mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        text = " ".join(f"{k}={v:.4f}" for k, v in logs.items() if k != "lr")
+        text += f" lr={logs['lr']:.3g}"
+        self.bar.set_postfix_str(text, refresh=False)
+        if self.verbose == 2:
+            print(f"epoch {epoch}: {text}", file=sys.stderr)
+
+    def on_train_end(self, logs=None):
+        if self.model.history.interrupted and self.verbose:
+            print(f"fit: interrupted after step {self.run.step} (epoch {self.run.epoch}); the "
+                  f"model keeps the weights of that step and the History what was recorded"
+                  f"{f', checkpoint written to {self.checkpoint}' if self.checkpoint else ''}.",
+                  file=sys.stderr)
+
+
+class _Schedule(Callback):
+    """Sets ``optimizer.lr`` before each epoch from a ``zerodl.schedules`` object."""
+
+    def __init__(self, schedule, optimizer, epochs: int) -> None:
+        super().__init__()
+        self.schedule, self.optimizer, self.epochs = schedule, optimizer, epochs
+
+    def on_train_begin(self, logs=None):
+        # After a resume this continues from the restored state.
+        self.schedule.start(self.optimizer, epochs=self.epochs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.schedule.step(self.optimizer, logs.get("val_loss", logs["loss"]))
+
+
+class _Checkpoint(Callback):
+    """Writes the training state at every epoch end and, mid-epoch, on Ctrl-C."""
+
+    def __init__(self, path, run: _Run, optimizer, schedule) -> None:
+        super().__init__()
+        self.path, self.run, self.optimizer, self.schedule = path, run, optimizer, schedule
+
+    def save(self) -> None:
+        run = self.run
+        # Mid-epoch, the generator goes back to before this epoch's order, drawn again.
+        rng_state = run.epoch_rng if run.batches else run.rng.bit_generator.state
+        save_checkpoint(self.path, self.model, self.optimizer, rng_state, self.model.history,
+                        run.progress(), schedule=self.schedule)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save()
+
+    def on_train_end(self, logs=None):
+        if self.model.history.interrupted and self.run.batches:
+            self.save()                     # mid-epoch: save where it stands
+
+
+class _EvalEvery(Callback):
+    """``fit(eval_every=n)``: metrics on all the training and validation data every n steps."""
+
+    def __init__(self, every: int, train: tuple, validation: tuple | None) -> None:
+        super().__init__()
+        self.every, self.train, self.validation = every, train, validation
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = logs["step"]
+        if step % self.every:
+            return
+        values = {"step": step, **self.model.evaluate_prepared(*self.train)}
+        if self.validation is not None:
+            values.update({f"val_{k}": v
+                           for k, v in self.model.evaluate_prepared(*self.validation).items()})
+        self.model.history._append(self.model.history.steps, values)
 
 
 class _StopOnSigint:
@@ -121,11 +249,14 @@ class Sequential:
             if prev.n_out != nxt.n_in:
                 raise ValueError(f"layer sizes do not chain: a Dense layer with n_out={prev.n_out} "
                                  f"is followed by one with n_in={nxt.n_in}.")
-        if isinstance(layers[0], Dense):
-            layers[0].input_grad = False
-        for prev, layer in zip(layers, layers[1:]):
-            if isinstance(prev, Dense) and isinstance(layer, ReLU):
-                layer.inplace = True     # the Dense output is fresh: apply ReLU to it in place
+        # Which activations may work in place (see "passes" below).
+        self._after_dense = [not isinstance(layer, Dense) and i > 0
+                             and isinstance(layers[i - 1], Dense)
+                             for i, layer in enumerate(layers)]
+        self._before_dense = [not isinstance(layer, Dense) and i + 1 < len(layers)
+                              and isinstance(layers[i + 1], Dense)
+                              for i, layer in enumerate(layers)]
+        self._work: tuple | None = None       # training's work arrays (_work_arrays)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         for i, layer in enumerate(self.dense, start=1):
@@ -144,16 +275,44 @@ class Sequential:
         return self.dense[-1].n_out
 
     # -- passes --------------------------------------------------------------------------
+    # An activation right after a Dense layer gets the Dense's output as ``out`` (it is a
+    # fresh array or a work array of the model, which nobody else holds), and one right
+    # before a Dense gets the Dense's dx the same way: in place, no array per layer.
+    # Training (``train_step``) also gives each Dense a work array of the model for its
+    # output and dx, kept between steps; other calls return new arrays.
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The last layer's output ``u`` for prepared inputs (before the output function)."""
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+        return self._forward(x, [None] * len(self.layers))
 
     def backward(self, du: np.ndarray) -> None:
         """Backpropagate ``dE/du`` of the last layer; fills ``grads``."""
-        for layer in reversed(self.layers):
-            du = layer.backward(du)
+        self._backward(du, [None] * len(self.layers))
+
+    def _forward(self, x: np.ndarray, outs: list) -> np.ndarray:
+        """``outs[i]``: the array layer ``i`` writes its output into (None: a new one)."""
+        for layer, out, in_place in zip(self.layers, outs, self._after_dense):
+            x = layer.forward(x, out=x if in_place else out)
+        return x
+
+    def _backward(self, du: np.ndarray, dxs: list) -> None:
+        """``dxs[i]``: the array layer ``i`` writes its dE/dx into (None: a new one)."""
+        for i in range(len(self.layers) - 1, 0, -1):
+            du = self.layers[i].backward(du, out=du if self._before_dense[i] else dxs[i])
+        self.layers[0].backward(du, need_dx=False)      # nobody reads the network's dE/dx
+
+    def _work_arrays(self, n: int) -> tuple[np.ndarray, list, list]:
+        """Training's arrays for batches of ``n`` samples: the gathered batch, each Dense
+        layer's output and dE/dx (None elsewhere, and for the first layer's dE/dx); kept
+        while ``n`` stays the same."""
+        if self._work is None or self._work[0] != n:
+            def per_dense(size, skip_first=False) -> list:
+                return [np.empty((n, size(layer)), self.dtype)
+                        if isinstance(layer, Dense) and not (skip_first and i == 0) else None
+                        for i, layer in enumerate(self.layers)]
+            self._work = (n, np.empty((n, self.n_in), self.dtype),
+                          per_dense(lambda layer: layer.n_out),
+                          per_dense(lambda layer: layer.n_in, skip_first=True))
+        return self._work[1:]
 
     def layer_outputs(self, x) -> list[np.ndarray]:
         """The output of every layer in ``layers`` for ``x``, in order (new arrays).
@@ -188,9 +347,10 @@ class Sequential:
     def predict(self, x) -> np.ndarray:
         """Output of the network, shape (N, n_out): probabilities for softmax/sigmoid."""
         x = self.prepare_inputs(x)
-        chunks = [self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]))
-                  for i in range(0, len(x), PREDICT_CHUNK)]
-        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        if len(x) <= PREDICT_CHUNK:
+            return self.output.predict(self.forward(x))
+        return np.concatenate([self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]))
+                               for i in range(0, len(x), PREDICT_CHUNK)])
 
     def loss(self, x, d) -> float:
         """Mean loss over the batch."""
@@ -230,39 +390,22 @@ class Sequential:
                    clip_value: float | None = None) -> tuple[float, np.ndarray]:
         """One gradient-descent step on a prepared batch; return ``(loss, y)``.
 
-        A non-finite loss skips the update (the caller decides what to do).
+        The layers write into work arrays of the model, reused from the previous step:
+        ``y`` is valid until the next step. A non-finite loss skips the update (the caller
+        decides what to do).
         """
-        # Training mode: layers reuse their work arrays from the previous step (layers.py).
-        for layer in self.layers:
-            layer.training = True
-        try:
-            u = self.forward(x)
-            loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)  # u is ours
-            if not math.isfinite(loss):
-                return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
-            self.backward(du)
-        finally:
-            for layer in self.layers:
-                layer.training = False
+        _, outs, dxs = self._work_arrays(len(x))
+        u = self._forward(x, outs)
+        loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)   # u is ours
+        if not math.isfinite(loss):
+            return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
+        self._backward(du, dxs)
         if clip_value is not None:
             clip_grad_value(self.grads, clip_value)
         if clip_norm is not None:
             clip_grad_norm(self.grads, clip_norm)
         optimizer.update(self.params, self.grads)
         return loss, y
-
-    def _batch_buffer(self, n: int) -> np.ndarray:
-        """The (n, n_in) array that training gathers each batch into, kept between steps."""
-        buf = getattr(self, "_xb", None)
-        if buf is None or len(buf) != n:
-            buf = self._xb = np.empty((n, self.n_in), self.dtype)
-        return buf
-
-    def _release_buffers(self) -> None:
-        """Drop the work arrays of training (a full-batch fit's are as large as x)."""
-        self._xb = None
-        for layer in self.layers:
-            layer.__dict__.pop("_buffers", None)
 
     def fit(self, x, d, epochs: int = 1, batch_size: int | None = 100, optimizer="sgd",
             validation_data=None, seed: int | None = None, verbose: int = 1,
@@ -296,7 +439,9 @@ class Sequential:
         ``callbacks``: ``zerodl.callbacks.Callback`` objects whose hooks run at the start and
         end of training, of each epoch and of each batch (see ``zerodl.callbacks`` for the
         numbering and the logs); one that sets ``model.stop_training = True`` stops training
-        after the current batch.
+        after the current batch. ``fit``'s own work (recording the ``History``, which is also
+        ``model.history`` as in Keras, the progress bar, the schedule, the checkpoint and
+        ``eval_every``) runs as callbacks too, before the given ones.
 
         Checkpoints: ``checkpoint=PATH`` writes the whole training state (weights, optimizer
         state, the generator's state, progress, history) atomically at every epoch end and
@@ -318,26 +463,94 @@ class Sequential:
         aborts at once with ``KeyboardInterrupt``. Outside the main thread the
         ``KeyboardInterrupt`` arrives inside the step, which is then not counted.
         """
+        x, d, val, batch, total, optimizer, schedule, clipping, rng = self._check_fit(
+            x, d, epochs, batch_size, optimizer, validation_data, seed, steps, eval_every,
+            lr_schedule, clip_norm, clip_value)
+        verbose = check_int("verbose", verbose, minimum=0)
+        checkpoint = None if checkpoint is None else check_path("checkpoint", checkpoint)
+        resume = None if resume is None else check_path("resume", resume)
+        n = len(x)
+        steps_per_epoch = math.ceil(n / batch)
+        run = _Run(rng, n, batch)
+        self.history = history = History()
+        if resume is not None:
+            run.resume(load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
+                                       batch_size=batch, schedule=schedule))
+        # fit's own work as callbacks, in this order, before the user's: History first, so
+        # that the schedule, the checkpoint and every user callback see the epoch recorded.
+        progress = _Progress(verbose, run, total, checkpoint)
+        own = [history]
+        if schedule is not None:
+            own.append(_Schedule(schedule, optimizer, math.ceil(total / steps_per_epoch)))
+        if checkpoint is not None:
+            own.append(_Checkpoint(checkpoint, run, optimizer, schedule))
+        own.append(progress)
+        after = [] if eval_every is None else [_EvalEvery(eval_every, (x, d), val)]
+        hooks = CallbackList([*own, *(callbacks or ()), *after])
+        stop = _StopOnSigint()
+        self.stop_training = False
+        hooks.set_model(self)
+        hooks.on_train_begin({})
+        logs: dict = {}
+        with progress, stop:     # stop: Ctrl-C ends the loop between batches
+            while run.step < total and not (stop.requested or self.stop_training):
+                run.epoch += 1
+                hooks.on_epoch_begin(run.epoch, {})
+                run.start_epoch()
+                start_params = {key: p.copy() for key, p in self.params.items()}
+                order = rng.permutation(n)
+                lr = optimizer.lr        # this epoch's rate: a schedule changes it between epochs
+                for start in range(run.batches * batch, n, batch):
+                    if run.step == total or stop.requested or self.stop_training:
+                        break
+                    idx = order[start:start + batch]
+                    hooks.on_train_batch_begin(run.batches, {})
+                    # The one copy per batch, a gather, into the previous batch's array.
+                    xb = self._work_arrays(len(idx))[0]
+                    x.take(idx, axis=0, out=xb, mode="clip")
+                    db = d[idx]
+                    self.train_batch = (xb, db)
+                    loss, y = self.train_step(xb, db, optimizer, **clipping)
+                    if not math.isfinite(loss):
+                        raise self._diverged(run, optimizer, loss, run.step + 1,
+                                             self._restore_if_not_finite(start_params))
+                    batch_logs = self._count_batch(run, loss, y, db)
+                    hooks.on_train_batch_end(run.batches - 1, batch_logs)
+                if self._restore_if_not_finite(start_params):
+                    raise self._diverged(run, optimizer, loss, run.step, True)
+                if ((stop.requested or self.stop_training) and run.batches < steps_per_epoch
+                        and run.step < total):
+                    break                           # mid-epoch: not a finished epoch
+                logs = self._epoch_logs(run, lr, val)
+                run.batches = 0
+                hooks.on_epoch_end(run.epoch, dict(logs))
+        history.interrupted = stop.requested
+        self.train_batch = None
+        self._work = None       # a full-batch fit's work arrays are as large as x
+        hooks.on_train_end(dict(logs))
+        return history
+
+    def _check_fit(self, x, d, epochs, batch_size, optimizer, validation_data, seed, steps,
+                   eval_every, lr_schedule, clip_norm, clip_value) -> tuple:
+        """Check ``fit``'s arguments, once: the loop itself does no validation."""
         x = self.prepare_inputs(x)
         d = self.prepare_labels(d, len(x))
-        n = len(x)
         epochs = check_int("epochs", epochs, minimum=1)
-        batch = n if batch_size is None else min(check_int("batch_size", batch_size, minimum=1), n)
+        batch = len(x) if batch_size is None else min(check_int("batch_size", batch_size,
+                                                                minimum=1), len(x))
         if steps is not None:
             steps = check_int("steps", steps, minimum=1)
         if eval_every is not None:
-            eval_every = check_int("eval_every", eval_every, minimum=1)
-        verbose = check_int("verbose", verbose, minimum=0)
+            check_int("eval_every", eval_every, minimum=1)
+        val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError(f"validation_data must be a pair (x_val, d_val); got a value "
                                  f"of type {type(validation_data).__name__}.")
-            x_val, d_val = validation_data
-            x_val = self.prepare_inputs(x_val, "validation_data[0]")
-            d_val = self.prepare_labels(d_val, len(x_val), "validation_data[1]")
+            x_val = self.prepare_inputs(validation_data[0], "validation_data[0]")
+            val = (x_val, self.prepare_labels(validation_data[1], len(x_val),
+                                              "validation_data[1]"))
         seed = check_seed("seed", seed)
-        checkpoint = None if checkpoint is None else check_path("checkpoint", checkpoint)
-        resume = None if resume is None else check_path("resume", resume)
         for layer in self.layers:
             if isinstance(layer, Step):
                 raise ValueError("the model must not contain a Step layer to be trained: Step "
@@ -355,135 +568,45 @@ class Sequential:
             clipping["clip_value"] = check_number("clip_value", clip_value, low=0.0,
                                                   low_open=True)
         rng = self.rng if seed is None else np.random.default_rng(seed)
-        hooks = CallbackList(callbacks or ())
+        total = steps if steps is not None else epochs * math.ceil(len(x) / batch)
+        return x, d, val, batch, total, optimizer, schedule, clipping, rng
 
-        steps_per_epoch = math.ceil(n / batch)
-        total = steps if steps is not None else epochs * steps_per_epoch
-        history = History()
-        # Where the run stands; a checkpoint stores exactly these (see zerodl.checkpoint).
-        step, epoch, done = 0, 0, 0            # done: batches finished in the current epoch
-        loss_sum, correct, seen = 0.0, 0, 0
-        epoch_rng = rng.bit_generator.state     # the generator before this epoch's order
-        resumed_batches = 0
-        if resume is not None:
-            progress = load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
-                                       batch_size=batch, schedule=schedule)
-            step, epoch = progress["step"], progress["epoch"]
-            if progress["batches"]:             # an interrupted epoch: run it again from there
-                epoch -= 1
-                resumed_batches = progress["batches"]
-                loss_sum, correct, seen = progress["loss_sum"], progress["correct"], progress["seen"]
+    def _count_batch(self, run: _Run, loss: float, y: np.ndarray, db: np.ndarray) -> dict:
+        """Add a finished batch to the epoch's sums; return its logs."""
+        size = len(db)
+        run.loss_sum += loss * size
+        run.seen += size
+        logs = {"loss": loss}
+        if self.output.has_accuracy:
+            n_correct = self.output.correct(y, db)
+            run.correct += n_correct
+            logs["accuracy"] = n_correct / size
+        run.step += 1
+        run.batches += 1
+        logs.update(size=size, step=run.step)
+        return logs
 
-        def save_checkpoint() -> None:
-            if checkpoint is None:
-                return
-            # Mid-epoch, the generator goes back to before this epoch's order, drawn again.
-            rng_state = epoch_rng if done else rng.bit_generator.state
-            write_checkpoint(checkpoint, self, optimizer, rng_state, history,
-                             {"epoch": epoch, "step": step, "batches": done, "loss_sum": loss_sum,
-                              "correct": correct, "seen": seen, "n_samples": n,
-                              "batch_size": batch},
-                             schedule=schedule)
+    def _epoch_logs(self, run: _Run, lr: float, val: tuple | None) -> dict:
+        """What ``History.history`` records for the epoch just finished."""
+        logs = {"loss": run.loss_sum / run.seen}
+        if self.output.has_accuracy:
+            logs["accuracy"] = run.correct / run.seen
+        if val is not None:
+            logs.update({f"val_{k}": v for k, v in self.evaluate_prepared(*val).items()})
+        logs["lr"] = lr
+        return logs
 
-        bar = tqdm(total=total, initial=min(step, total), disable=verbose != 1, unit="step",
-                   mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
-
-        def measure() -> dict[str, float]:
-            values = self.evaluate_prepared(x, d)
-            if validation_data is not None:
-                values.update({f"val_{k}": v for k, v in self.evaluate_prepared(x_val, d_val).items()})
-            return values
-
-        def diverged(loss: float, at_step: int, rolled_back: bool) -> TrainingDiverged:
-            lr = getattr(optimizer, "lr", None)
-            what = (f"the loss became {loss}" if not math.isfinite(loss)
-                    else "an update made the weights NaN or infinite")
-            kept = (f"the weights went back to those of the start of epoch {epoch}"
-                    if rolled_back else "the model keeps the weights from before this step")
-            return TrainingDiverged(
-                f"training diverged at epoch {epoch}, step {at_step}: {what}; {kept}. Try a "
-                f"smaller learning rate{f' (lr is {lr})' if lr is not None else ''}.",
-                epoch=epoch, step=at_step, loss=loss, history=history)
-
-        if schedule is not None:      # after a resume: continues from the restored state
-            schedule.start(optimizer, epochs=math.ceil(total / steps_per_epoch))
-        stop = _StopOnSigint()
-        self.stop_training = False
-        hooks.set_model(self)
-        hooks.on_train_begin({})
-        record: dict = {}
-        with bar, stop:     # stop: Ctrl-C ends the loop between batches
-            while step < total and not stop.requested and not self.stop_training:
-                epoch += 1
-                hooks.on_epoch_begin(epoch, {})
-                epoch_rng = rng.bit_generator.state
-                start_params = {key: p.copy() for key, p in self.params.items()}
-                order = rng.permutation(n)
-                lr = optimizer.lr        # this epoch's rate: a schedule changes it between epochs
-                if not resumed_batches:
-                    loss_sum, correct, seen = 0.0, 0, 0
-                done, resumed_batches = resumed_batches, 0
-                for start in range(done * batch, n, batch):
-                    if step == total or stop.requested or self.stop_training:
-                        break
-                    idx = order[start:start + batch]
-                    hooks.on_train_batch_begin(done, {})
-                    # The one copy per batch, a gather, into the previous batch's array.
-                    xb = np.take(x, idx, axis=0, out=self._batch_buffer(len(idx)), mode="clip")
-                    db = d[idx]
-                    self.train_batch = (xb, db)
-                    loss, y = self.train_step(xb, db, optimizer, **clipping)
-                    if not math.isfinite(loss):
-                        raise diverged(loss, step + 1, self._restore_if_not_finite(start_params))
-                    loss_sum += loss * len(idx)
-                    seen += len(idx)
-                    batch_logs = {"loss": loss}
-                    if self.output.has_accuracy:
-                        n_correct = self.output.correct(y, db)
-                        correct += n_correct
-                        batch_logs["accuracy"] = n_correct / len(idx)
-                    step += 1
-                    done += 1
-                    batch_logs.update(size=len(idx), step=step)
-                    hooks.on_train_batch_end(done - 1, batch_logs)
-                    bar.update(1)
-                    if eval_every is not None and step % eval_every == 0:
-                        history._append(history.steps, {"step": step, **measure()})
-                if self._restore_if_not_finite(start_params):
-                    raise diverged(loss, step, True)
-                if ((stop.requested or self.stop_training) and done < steps_per_epoch
-                        and step < total):
-                    break                           # mid-epoch: not a finished epoch
-                record = {"loss": loss_sum / seen}
-                if self.output.has_accuracy:
-                    record["accuracy"] = correct / seen
-                if validation_data is not None:
-                    record.update({f"val_{k}": v for k, v in self.evaluate_prepared(x_val, d_val).items()})
-                text = " ".join(f"{k}={v:.4f}" for k, v in record.items()) + f" lr={lr:.3g}"
-                record["lr"] = lr
-                history.epoch.append(epoch)
-                history._append(history.history, record)
-                done = 0
-                if schedule is not None:
-                    schedule.step(optimizer, record.get("val_loss", record["loss"]))
-                save_checkpoint()
-                bar.set_postfix_str(text, refresh=False)
-                if verbose == 2:
-                    print(f"epoch {epoch}: {text}", file=sys.stderr)
-                hooks.on_epoch_end(epoch, dict(record))
-        if stop.requested:
-            history.interrupted = True
-            if done:                                    # mid-epoch: save where it stands
-                save_checkpoint()
-        if history.interrupted and verbose:
-            print(f"fit: interrupted after step {step} (epoch {epoch}); the model keeps the "
-                  f"weights of that step and the History what was recorded"
-                  f"{f', checkpoint written to {checkpoint}' if checkpoint else ''}.",
-                  file=sys.stderr)
-        self.train_batch = None
-        self._release_buffers()
-        hooks.on_train_end(dict(record))
-        return history
+    def _diverged(self, run: _Run, optimizer, loss: float, at_step: int,
+                  rolled_back: bool) -> TrainingDiverged:
+        lr = getattr(optimizer, "lr", None)
+        what = (f"the loss became {loss}" if not math.isfinite(loss)
+                else "an update made the weights NaN or infinite")
+        kept = (f"the weights went back to those of the start of epoch {run.epoch}"
+                if rolled_back else "the model keeps the weights from before this step")
+        return TrainingDiverged(
+            f"training diverged at epoch {run.epoch}, step {at_step}: {what}; {kept}. Try a "
+            f"smaller learning rate{f' (lr is {lr})' if lr is not None else ''}.",
+            epoch=run.epoch, step=at_step, loss=loss, history=self.history)
 
     def _restore_if_not_finite(self, saved: dict[str, np.ndarray]) -> bool:
         """Put ``saved`` back if any weight is NaN or infinite; say whether it did."""
@@ -515,18 +638,12 @@ class Sequential:
         for t in text:
             print_fn(t)
 
-    def trace(self, x, d=None, lang: str = "ja", print_fn=print, **options) -> dict:
-        """Print every intermediate value of a pass, in the course's order (see ``zerodl.trace``)."""
-        from .trace import trace
-        return trace(self, x, d, lang=lang, print_fn=print_fn, **options)
-
     def get_config(self) -> dict:
         return {"layers": [layer.get_config() for layer in self.layers],
                 "output": self.output.name, "dtype": self.dtype.name}
 
     def save(self, path) -> None:
         """Write parameters and architecture to ``path`` (a ``.npz`` file), atomically."""
-        from .io import save_model
         save_model(self, path)
 
     def __repr__(self) -> str:
@@ -562,4 +679,29 @@ def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
             layers.append(activation_cls())
     model = Sequential(layers, output=output, seed=rng)
     model.init = describe(init)
+    return model
+
+
+def load(path: str | os.PathLike) -> Sequential:
+    """Read a model written by ``model.save``; raise ``ValueError`` for anything else.
+
+    A missing file is ``FileNotFoundError``; any other problem (not an archive, damaged,
+    object arrays, unknown format version, arrays whose names, shapes or dtypes do not fit
+    the architecture, NaN or infinite weights) is a ``ValueError`` naming the file. The
+    format and its checks are in ``zerodl.io``.
+    """
+    path = check_path("path", path)
+    config, arrays = read_model(path)
+    try:
+        layers = [layer_from_config(c, config["dtype"]) for c in config["layers"]]
+        model = Sequential(layers, output=config["output"])
+    except (KeyError, TypeError, ValueError, MemoryError) as exc:
+        raise invalid_file(path, f"its architecture is invalid ({type(exc).__name__}: "
+                                 f"{exc})") from None
+    check_params(path, arrays, model.params, MODEL_FILE)
+    for key, target in model.params.items():
+        target[...] = arrays[key]
+    for layer, c in zip(layers, config["layers"]):
+        if "init" in c:
+            layer.init = c["init"]
     return model
