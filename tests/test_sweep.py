@@ -158,6 +158,7 @@ def test_curve_points_are_window_means_of_the_batch_losses():
     np.testing.assert_allclose(record["curve"]["loss"], expected, rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")     # the divergence itself
 def test_a_diverging_run_is_recorded_not_raised():
     config = expand({"lr": [1e6]}, base={**BASE, "output": "identity", "layers": "2-6-1"},
                     dataset="plane")[0]
