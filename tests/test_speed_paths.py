@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from zerodl import Dense, ReLU, Sequential, mlp
+from zerodl import functions as F
 from zerodl.benchmarks import loops, suite
+from zerodl.layers import Sigmoid, Tanh
 from zerodl.losses import OUTPUTS
 from zerodl.optimizers import SGD
 
@@ -124,6 +126,48 @@ def test_softmax_overwrite_u_gives_the_same_results(one_hot):
     logp = u - u.max(axis=1, keepdims=True)
     logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
     assert loss == pytest.approx(-logp[np.arange(6), labels].mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize("last", [ReLU, Sigmoid, Tanh])
+def test_training_a_model_that_ends_in_an_activation_uses_its_true_gradient(last):
+    # The activation keeps its output u for backward: the softmax must not overwrite it.
+    x = RNG.standard_normal((5, 4)).astype(np.float32)
+    d = np.array([0, 1, 2, 1, 0])
+    model = Sequential([Dense(4, 3, rng=np.random.default_rng(0)), last()], seed=0)
+    expected = model.gradient(x, d)
+    model.train_step(x, d, SGD(0.0))
+    for key, g in expected.items():
+        np.testing.assert_array_equal(model.grads[key], g)
+    u = model.forward(x)
+    before = model.layers[-1].y.copy()
+    model.predict(x)
+    np.testing.assert_array_equal(model.layers[-1].y, before)
+    np.testing.assert_array_equal(u, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_kernel_is_the_textbook_formula_bit_for_bit(dtype):
+    u = (RNG.standard_normal((9, 7)) * 40).astype(dtype)
+    u[2] = -np.inf
+    u[2, 3] = 1.0                                   # a row with -inf scores
+    u[4, 5] = np.nan                                # NaN goes through as NaN
+    with np.errstate(invalid="ignore"):
+        e = np.exp(u - u.max(axis=1, keepdims=True))
+        expected = e / e.sum(axis=1, keepdims=True)
+        got = F.softmax_rows(u.copy())
+        inplace = u.copy()
+        assert F.softmax_rows(inplace, out=inplace) is inplace
+        public = F.softmax(u)
+    for result in (got, inplace, public):
+        np.testing.assert_array_equal(result, expected)
+        assert result.dtype == dtype
+
+
+def test_model_predict_softmax_in_place_equals_the_public_softmax():
+    model = mlp([6, 5, 4], seed=3)
+    x = RNG.standard_normal((8, 6)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x), F.softmax(model.forward(x)))
+    np.testing.assert_array_equal(model.predict(x[0]), F.softmax(model.forward(x[:1])))
 
 
 # -- the benchmark's contenders ----------------------------------------------------------

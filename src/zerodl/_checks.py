@@ -137,14 +137,15 @@ def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True
 def _all_finite(a: np.ndarray) -> bool:
     """Whether every value of the float array ``a`` is finite, at the least cost.
 
-    Small arrays: ``isfinite`` directly. Large ones: one pass, no temporary. NaN and inf
-    propagate through a sum of squares, so a finite ``a . a`` (a BLAS dot product when ``a``
-    is contiguous, the fastest pass over memory NumPy has; else a plain sum) proves that
-    every value is finite. A non-finite result may also be a finite overflow, so only then
-    the exact test (min and max propagate NaN).
+    Small arrays: ``isfinite`` directly, counted by ``count_nonzero`` (half the cost of
+    ``.all()``, whose Python wrapper dominates for one sample). Large ones: one pass, no
+    temporary. NaN and inf propagate through a sum of squares, so a finite ``a . a`` (a BLAS
+    dot product when ``a`` is contiguous, the fastest pass over memory NumPy has; else a
+    plain sum) proves that every value is finite. A non-finite result may also be a finite
+    overflow, so only then the exact test (min and max propagate NaN).
     """
     if a.size <= 4096:
-        return bool(np.isfinite(a).all())
+        return np.count_nonzero(np.isfinite(a)) == a.size
     with np.errstate(over="ignore", invalid="ignore"):
         if a.flags.c_contiguous:
             flat = a.reshape(-1)

@@ -27,6 +27,7 @@ Conventions shared by every function in this module:
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -252,8 +253,42 @@ def softmax(x: ArrayLike) -> np.ndarray:
                          "got a scalar.")
     if x.size == 0:
         return x.copy()
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+
+
+def softmax_rows(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``softmax`` of each row of a 2-D float array, with no checks: the one softmax kernel.
+
+    ``softmax`` calls it after its checks, and the model on its own arrays: ``out`` (``u``'s
+    shape and dtype, may be ``u`` itself) receives the result instead of a new array. Two
+    steps, each usable alone: ``subtract_row_max`` and ``exp_normalize_rows``.
+    """
+    y, _ = exp_normalize_rows(subtract_row_max(u, out=out))
+    return y
+
+
+def subtract_row_max(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``s = u - max_k u_k`` for each row of a 2-D float array (no checks; ``out`` may be u).
+
+    The largest score of every row becomes 0, so ``exp(s)`` cannot overflow. The maximum is
+    read at the row's ``argmax``: the same value as ``u.max(axis=1)`` (a NaN included), and
+    for float32 rows of ten scores about three times faster.
+    """
+    top = u[np.arange(u.shape[0]), u.argmax(axis=1)]
+    return np.subtract(u, top[:, np.newaxis], out=out)
+
+
+def exp_normalize_rows(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``y = exp(s) / sum_k exp(s_k)`` for each row, computed in ``s``'s own memory.
+
+    Returns ``y`` (which is ``s``) and the row sums ``sum_k exp(s_k)``, shape (N, 1), whose
+    logarithm the cross-entropy needs. No checks: ``s`` is a 2-D float array, normally the
+    output of ``subtract_row_max``.
+    """
+    y = np.exp(s, out=s)
+    total = np.add.reduce(y, axis=1, keepdims=True)     # np.sum without its Python wrapper
+    y /= total
+    return y, total
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +301,7 @@ def n_samples(y: np.ndarray) -> int:
     y = np.asarray(y)
     if y.ndim <= 1:
         return 1
-    return int(np.prod(y.shape[:-1]))
+    return math.prod(y.shape[:-1])     # math.prod: np.prod would first build an array
 
 
 def mean_squared_error(d: ArrayLike, y: ArrayLike) -> float:

@@ -8,8 +8,10 @@ division by ``y`` and no ``log(0)``.
 
 The formulas live once, in ``zerodl.functions``: every output here takes its gradient from
 ``functions.output_delta`` (as the course's ``d_*_with_loss`` functions do) and its loss from
-the functions module, except the softmax loss, which is read off the shifted scores of its
-in-place softmax (``log_softmax``) so that the training loop allocates nothing extra.
+the functions module. The softmax output runs the two steps of ``functions.softmax_rows``
+(``subtract_row_max``, ``exp_normalize_rows``) itself, in u's memory during training, and
+reads its loss off the shifted scores between them (``log_softmax``), so that the training
+loop allocates nothing extra.
 
 Labels ``d`` are one-hot (or any target array of ``y``'s shape) or, for softmax, integer class
 indices of shape (N,).
@@ -31,7 +33,8 @@ class Output:
     #: Which labels ``_checks.check_labels`` accepts: "classes", "binary" or "targets".
     label_kind = "targets"
 
-    def predict(self, u: np.ndarray) -> np.ndarray:
+    def predict(self, u: np.ndarray, overwrite_u: bool = False) -> np.ndarray:
+        """``y = f(u)``; ``overwrite_u=True`` allows using u's memory, as in ``loss_and_grad``."""
         raise NotImplementedError
 
     def loss_and_grad(self, u: np.ndarray, d: np.ndarray,
@@ -72,7 +75,9 @@ class SoftmaxCrossEntropy(Output):
     loss_name = "cross_entropy"
     label_kind = "classes"
 
-    def predict(self, u):
+    def predict(self, u, overwrite_u=False):
+        if overwrite_u:             # the model's own (N, k) array: the kernel, in place
+            return F.softmax_rows(u, out=u)
         return F.softmax(u)
 
     def prepare_labels(self, d, n_out, dtype):
@@ -88,19 +93,18 @@ class SoftmaxCrossEntropy(Output):
         ``sum_k d_k (log sum(exp(s)) - s_k)``, read off ``s`` before ``exp`` overwrites it.
         """
         n = u.shape[0]
-        shifted = np.subtract(u, u.max(axis=1, keepdims=True), out=u if overwrite_u else None)
+        shifted = F.subtract_row_max(u, out=u if overwrite_u else None)
+        # np.add.reduce below is np.sum without its Python wrapper (this runs every step).
         if d.ndim == 1:
-            rows = np.arange(n)
-            label_terms = float(shifted[rows, d].sum())        # sum_n s_{n, d_n}
+            label_terms = float(np.add.reduce(shifted[np.arange(n), d]))   # sum_n s_{n, d_n}
             weights = None                                      # each row's labels sum to 1
         else:
             label_terms = float(np.vdot(d, shifted))           # sum_nk d_nk s_nk
-            weights = d.sum(axis=1)
-        y = np.exp(shifted, out=shifted)
-        total = y.sum(axis=1, keepdims=True)
-        y /= total
+            weights = np.add.reduce(d, axis=1)
+        y, total = F.exp_normalize_rows(shifted)                # softmax, in shifted's memory
         log_total = np.log(total[:, 0])
-        log_terms = float(log_total.sum() if weights is None else np.dot(log_total, weights))
+        log_terms = float(np.add.reduce(log_total) if weights is None
+                          else np.dot(log_total, weights))
         loss = (log_terms - label_terms) / n
         return loss, F.output_delta(d, y), y
 
@@ -122,7 +126,7 @@ class SigmoidBinaryCrossEntropy(Output):
     loss_name = "binary_cross_entropy"
     label_kind = "binary"
 
-    def predict(self, u):
+    def predict(self, u, overwrite_u=False):
         return F.sigmoid(u)
 
     def loss_and_grad(self, u, d, overwrite_u=False):
@@ -144,7 +148,7 @@ class IdentityMeanSquaredError(Output):
     loss_name = "mean_squared_error"
     has_accuracy = False
 
-    def predict(self, u):
+    def predict(self, u, overwrite_u=False):
         return u
 
     def loss_and_grad(self, u, d, overwrite_u=False):

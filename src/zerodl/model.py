@@ -257,6 +257,10 @@ class Sequential:
                               and isinstance(layers[i + 1], Dense)
                               for i, layer in enumerate(layers)]
         self._work: tuple | None = None       # training's work arrays (_work_arrays)
+        # The last layer's output u may be overwritten by the output layer (softmax in place)
+        # only when no layer keeps it for backward: a Dense keeps its input, not its output;
+        # an activation at the end keeps its output (ReLU's mask, sigmoid's y).
+        self._u_is_free = isinstance(layers[-1], Dense)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         for i, layer in enumerate(self.dense, start=1):
@@ -347,9 +351,11 @@ class Sequential:
     def predict(self, x) -> np.ndarray:
         """Output of the network, shape (N, n_out): probabilities for softmax/sigmoid."""
         x = self.prepare_inputs(x)
+        free = self._u_is_free      # forward's u is a new array: the output may reuse it
         if len(x) <= PREDICT_CHUNK:
-            return self.output.predict(self.forward(x))
-        return np.concatenate([self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]))
+            return self.output.predict(self.forward(x), overwrite_u=free)
+        return np.concatenate([self.output.predict(self.forward(x[i:i + PREDICT_CHUNK]),
+                                                   overwrite_u=free)
                                for i in range(0, len(x), PREDICT_CHUNK)])
 
     def loss(self, x, d) -> float:
@@ -376,7 +382,8 @@ class Sequential:
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), PREDICT_CHUNK):
             xb, db = x[i:i + PREDICT_CHUNK], d[i:i + PREDICT_CHUNK]
-            loss, _, y = self.output.loss_and_grad(self.forward(xb), db)
+            loss, _, y = self.output.loss_and_grad(self.forward(xb), db,
+                                                   overwrite_u=self._u_is_free)
             total_loss += loss * len(xb)
             if self.output.has_accuracy:
                 correct += self.output.correct(y, db)
@@ -396,7 +403,7 @@ class Sequential:
         """
         _, outs, dxs = self._work_arrays(len(x))
         u = self._forward(x, outs)
-        loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=True)   # u is ours
+        loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=self._u_is_free)
         if not math.isfinite(loss):
             return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
         self._backward(du, dxs)
