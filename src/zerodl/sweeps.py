@@ -45,7 +45,7 @@ from .layers import ACTIVATIONS
 from .losses import OUTPUTS
 from .model import mlp
 from .optimizers import OPTIMIZERS
-from .plotting import save_png
+from .plotting import new_figure, save_png
 from .schedules import SCHEDULES
 from .toy import PLANE, TOY_DATASETS
 
@@ -694,13 +694,11 @@ class Sweep:
         Without accuracy (regression) the last panel shows the test loss. Writes a PNG to
         ``path`` if given; returns the matplotlib ``Figure``.
         """
-        from matplotlib.figure import Figure
-
         groups = self.configs()
         metric = "accuracy" if any(r["test"].get("accuracy") is not None
                                    for r in self.results) else "loss"
         curves = ["loss", "accuracy"] if metric == "accuracy" else ["loss"]
-        fig = Figure(figsize=(5.0 * (len(curves) + 1), 4.4), dpi=110, layout="constrained")
+        fig = new_figure(5.0 * (len(curves) + 1), 4.4)
         axes = fig.subplots(1, len(curves) + 1)
         colors = [f"C{i % 10}" for i in range(len(groups))]
         for ax, name in zip(axes, curves):
