@@ -1,4 +1,5 @@
 """``zerodl playground`` as a command: the warning off loopback and a clean stop on Ctrl-C."""
+import contextlib
 import json
 import os
 import signal
@@ -44,6 +45,26 @@ def wait_until_up(port: int, process) -> None:
     raise AssertionError("the playground server did not start")
 
 
+@contextlib.contextmanager
+def server(*args):
+    """The playground on a free port, up and listening; killed on the way out if still alive."""
+    port = free_port()
+    process = start("--port", str(port), *args)
+    try:
+        wait_until_up(port, process)
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def interrupt(process) -> tuple[str, str]:
+    """Ctrl-C, then the server's stdout and stderr once it has ended."""
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=20)
+
+
 def request(port: int, path: str, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
@@ -52,10 +73,7 @@ def request(port: int, path: str, body=None):
 
 
 def test_ctrl_c_stops_the_server_while_training_and_streaming():
-    port = free_port()
-    process = start("--port", str(port))
-    try:
-        wait_until_up(port, process)
+    with server() as (port, process):
         request(port, "/api/control", {"action": "play"})
         stream = request(port, "/api/stream")          # a client that never reads further
         first = stream.readline()
@@ -63,28 +81,15 @@ def test_ctrl_c_stops_the_server_while_training_and_streaming():
         reader = threading.Thread(target=lambda: stream.read(), daemon=True)
         reader.start()
         time.sleep(0.5)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        out, err = interrupt(process)
     assert process.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in out
     assert "Traceback" not in err
 
 
 def test_a_host_off_loopback_is_warned_about():
-    port = free_port()
-    process = start("--port", str(port), "--host", "0.0.0.0")
-    try:
-        wait_until_up(port, process)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    with server("--host", "0.0.0.0") as (_, process):
+        out, err = interrupt(process)
     assert "warning: listening on 0.0.0.0" in err
     assert process.returncode == 0
 
@@ -95,10 +100,7 @@ def test_bad_port_is_a_usage_error(capsys):
 
 
 def test_a_client_that_never_reads_does_not_stall_training():
-    port = free_port()
-    process = start("--port", str(port))
-    try:
-        wait_until_up(port, process)
+    with server() as (port, process):
         stalled = []
         for _ in range(3):          # three streams whose bytes are never read
             s = socket.socket()
@@ -115,10 +117,5 @@ def test_a_client_that_never_reads_does_not_stall_training():
         for s in stalled:
             s.close()
         request(port, "/api/control", {"action": "pause"})
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        interrupt(process)
     assert process.returncode == 0

@@ -111,3 +111,12 @@ def test_saved_file_is_plain_npz_without_pickle(tmp_path):
     path, arrays = _saved(tmp_path)
     assert zipfile.is_zipfile(path)
     assert all(a.dtype != object for a in arrays.values())
+
+
+def test_a_text_file_is_not_taken_for_a_pickle(tmp_path):
+    # NumPy reads any file that is neither a zip nor an .npy as a pickle; the message must
+    # not blame pickle for a file that is simply something else.
+    path = tmp_path / "notes.npz"
+    path.write_text("x\n")
+    with pytest.raises(ValueError, match=r"not a readable \.npz archive \(it starts with neither"):
+        zerodl.load(path)

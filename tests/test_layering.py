@@ -32,6 +32,7 @@ LAYERS = {
         "zerodl", "gradcheck", "trace", "compare", "plotting", "inspection", "sweep", "sweeps",
         "coursekit", "playground", "playground.*",
         "benchmarks", "benchmarks.loops", "benchmarks.suite", "benchmarks.sweep_bench",
+        "benchmarks.layer_stats",
     ],
     "cli": [
         "cli", "cli_common", "cli_trace", "cli_compare", "cli_bench", "cli_show", "cli_sweep",

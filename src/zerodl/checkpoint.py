@@ -71,7 +71,7 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, rng_state: dict, 
         "rng": rng_state,
         "progress": progress,
         "history": {"history": history.history, "epoch": history.epoch, "steps": history.steps},
-        # The learning-rate schedule's state (issue 3), for schedules with a state_dict().
+        # The learning-rate schedule's state, for schedules with a state_dict().
         "schedule": schedule.state_dict() if hasattr(schedule, "state_dict") else None,
     }
     header = json.dumps(state, default=_plain)
@@ -97,76 +97,62 @@ def _describe(config: dict) -> str:
             f"{config.get('output')}, {config.get('dtype')}")
 
 
-def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator,
-                    history, *, n_samples: int, batch_size: int, schedule=None) -> dict:
-    """Restore a checkpoint into ``model``, ``optimizer``, ``rng`` and ``history``; return
-    its ``progress`` dict.
+def _mismatch(path: str, why: str) -> ValueError:
+    return ValueError(f"{path} was written by a different training run: {why}. Resume "
+                      f"with the same model, optimizer, data and batch size.")
 
-    Everything is checked before anything is changed, so a refused checkpoint leaves the
-    model as it was. Raises ``FileNotFoundError`` for a missing file and ``ValueError``
-    naming the file when it is damaged or was written by a different run (architecture,
-    optimizer, number of samples or batch size).
-    """
-    path = check_path("resume", path)
-    arrays = read_npz(path, WHAT)
-    state = read_header(path, arrays, STATE_KEY, FORMAT, VERSION, WHAT)
 
-    def bad(why: str) -> ValueError:
-        return invalid_file(path, why, WHAT)
-
-    def mismatch(why: str) -> ValueError:
-        return ValueError(f"{path} was written by a different training run: {why}. Resume "
-                          f"with the same model, optimizer, data and batch size.")
-
-    def array(name) -> np.ndarray:
-        if not isinstance(name, str) or name not in arrays:
-            raise bad(f"its header names an array {name!r} that it does not hold")
-        return arrays[name]
-
+def _sections(path: str, state: dict) -> tuple[dict, ...]:
+    """The header's sections ``model, params, optimizer, progress, history, rng``, each a dict."""
     try:
-        saved_model = state["model"]
-        params = state["params"]
-        opt = state["optimizer"]
-        progress = state["progress"]
-        saved_history = state["history"]
-        rng_state = state["rng"]
-        if not all(isinstance(v, dict) for v in (saved_model, params, opt, progress,
-                                                  saved_history, rng_state)):
+        sections = tuple(state[key] for key in ("model", "params", "optimizer", "progress",
+                                                "history", "rng"))
+        if not all(isinstance(v, dict) for v in sections):
             raise TypeError("a section is not a JSON object")
     except (KeyError, TypeError) as exc:
-        raise bad(f"its header is incomplete ({type(exc).__name__}: {exc})") from None
+        raise invalid_file(path, f"its header is incomplete ({type(exc).__name__}: {exc})",
+                           WHAT) from None
+    return sections
 
-    # The run must be the same one.
+
+def _check_same_run(path: str, saved_model: dict, opt: dict, progress: dict, model, optimizer,
+                    n_samples: int, batch_size: int) -> None:
+    """Refuse a checkpoint of another run (architecture, optimizer, data size, batch size)
+    and a progress entry that is not a count."""
     config = model.get_config()
     if (_layers_without_init(saved_model) != _layers_without_init(config)
             or saved_model.get("output") != config["output"]
             or saved_model.get("dtype") != config["dtype"]):
-        raise mismatch(f"it holds a model {_describe(saved_model)}; this one is "
-                       f"{_describe(config)}")
+        raise _mismatch(path, f"it holds a model {_describe(saved_model)}; this one is "
+                              f"{_describe(config)}")
     if opt.get("class") != type(optimizer).__name__:
-        raise mismatch(f"it was trained with the optimizer {opt.get('class')!r}; fit got "
-                       f"{optimizer!r}")
-    for key in ("n_samples", "batch_size"):
-        expected = n_samples if key == "n_samples" else batch_size
+        raise _mismatch(path, f"it was trained with the optimizer {opt.get('class')!r}; fit "
+                              f"got {optimizer!r}")
+    for key, expected in (("n_samples", n_samples), ("batch_size", batch_size)):
         if progress.get(key) != expected:
-            raise mismatch(f"it was written with {key}={progress.get(key)!r}; this fit has "
-                           f"{key}={expected!r}")
+            raise _mismatch(path, f"it was written with {key}={progress.get(key)!r}; this fit "
+                                  f"has {key}={expected!r}")
     for key in ("epoch", "step", "batches", "correct", "seen"):
         value = progress.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise bad(f"its progress entry {key!r} must be an integer >= 0; got {value!r}")
+            raise invalid_file(path, f"its progress entry {key!r} must be an integer >= 0; "
+                                     f"got {value!r}", WHAT)
     loss_sum = progress.get("loss_sum")
     if (not isinstance(loss_sum, (int, float)) or isinstance(loss_sum, bool)
             or not math.isfinite(loss_sum)):
-        raise bad(f"its progress entry 'loss_sum' must be a finite number; got {loss_sum!r}")
+        raise invalid_file(path, f"its progress entry 'loss_sum' must be a finite number; "
+                                 f"got {loss_sum!r}", WHAT)
 
-    # Arrays: parameters exactly as the model's (the checks of model files), buffers keyed
-    # like the parameters.
-    new_params = {key: array(name) for key, name in params.items()}
-    check_params(path, new_params, model.params, WHAT)
-    buffers = {}
+
+def _optimizer_state(path: str, opt: dict, array, model, optimizer) -> dict:
+    """The optimizer's ``state_dict`` from the header: buffers keyed and shaped like the
+    parameters, settings named as ``optimizer``'s, a step count ``t >= 0``."""
+    def bad(why: str) -> ValueError:
+        return invalid_file(path, why, WHAT)
+
     if not isinstance(opt.get("buffers"), dict):
         raise bad("its optimizer buffers are not a JSON object")
+    buffers = {}
     for name, table in opt["buffers"].items():
         if not isinstance(table, dict) or not set(table) <= set(model.params):
             raise bad(f"its optimizer buffer {name!r} is not keyed like the parameters")
@@ -182,27 +168,58 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
         raise bad(f"its optimizer settings {opt_config!r} do not fit {optimizer!r}")
     if not isinstance(opt.get("t"), int) or isinstance(opt["t"], bool) or opt["t"] < 0:
         raise bad(f"its optimizer step count must be an integer >= 0; got {opt.get('t')!r}")
+    return {"config": opt_config, "t": opt["t"], "buffers": buffers}
+
+
+def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator,
+                    history, *, n_samples: int, batch_size: int, schedule=None) -> dict:
+    """Restore a checkpoint into ``model``, ``optimizer``, ``rng`` and ``history``; return
+    its ``progress`` dict.
+
+    Everything is checked before anything is changed, so a refused checkpoint leaves the
+    model as it was. Raises ``FileNotFoundError`` for a missing file and ``ValueError``
+    naming the file when it is damaged or was written by a different run (architecture,
+    optimizer, number of samples or batch size).
+    """
+    path = check_path("resume", path)
+    arrays = read_npz(path, WHAT)
+    state = read_header(path, arrays, STATE_KEY, FORMAT, VERSION, WHAT)
+
+    def array(name) -> np.ndarray:
+        if not isinstance(name, str) or name not in arrays:
+            raise invalid_file(path, f"its header names an array {name!r} that it does not "
+                                     f"hold", WHAT)
+        return arrays[name]
+
+    saved_model, params, opt, progress, saved_history, rng_state = _sections(path, state)
+    _check_same_run(path, saved_model, opt, progress, model, optimizer, n_samples, batch_size)
+
+    # Parameters exactly as the model's (the checks of model files).
+    new_params = {key: array(name) for key, name in params.items()}
+    check_params(path, new_params, model.params, WHAT)
+    optimizer_state = _optimizer_state(path, opt, array, model, optimizer)
 
     # The generator state: try it on a scratch generator of the same kind first.
     try:
         type(rng.bit_generator)().state = rng_state
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise bad(f"its random-generator state does not fit {type(rng.bit_generator).__name__} "
-                  f"({type(exc).__name__}: {exc})") from None
+        raise invalid_file(path, f"its random-generator state does not fit "
+                                 f"{type(rng.bit_generator).__name__} "
+                                 f"({type(exc).__name__}: {exc})", WHAT) from None
 
     tables = (saved_history.get("history"), saved_history.get("steps"))
     if (not all(isinstance(t, dict) and all(isinstance(v, list) for v in t.values())
                 for t in tables) or not isinstance(saved_history.get("epoch"), list)):
-        raise bad("its history is not a table of lists")
+        raise invalid_file(path, "its history is not a table of lists", WHAT)
 
     # All checked: commit.
     for key, value in new_params.items():
         model.params[key][...] = value
-    optimizer.load_state_dict({"config": opt_config, "t": opt["t"], "buffers": buffers})
+    optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = rng_state
     history.history = saved_history["history"]
     history.epoch = saved_history["epoch"]
     history.steps = saved_history["steps"]
     if schedule is not None and hasattr(schedule, "load_state_dict") and state.get("schedule"):
-        schedule.load_state_dict(state["schedule"])      # issue 3's learning-rate schedules
+        schedule.load_state_dict(state["schedule"])
     return progress

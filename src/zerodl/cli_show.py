@@ -12,11 +12,11 @@ from .initializers import INITIALIZERS
 from .inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                          plot_layer_stats, plot_mistakes, plot_weights)
 from .callbacks import LayerStats
-from .model import load
+from .model import load, mlp
 from .layers import ACTIVATIONS
-from .model import mlp
 from .optimizers import OPTIMIZERS
 from .toy import TOY_DATASETS
+from .cli_common import parse_init, parse_layers, positive
 
 KINDS = ("weights", "activations", "confusion", "mistakes", "boundary", "layers")
 DATASETS = ("mnist", *TOY_DATASETS.names())
@@ -34,39 +34,13 @@ class ShowError(ValueError):
     """A command-line mistake found after parsing: one line, exit status 2."""
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split("-")]
-    except ValueError:
+def _init(text: str) -> float | str:
+    init = parse_init(text)
+    if isinstance(init, str) and init not in INITIALIZERS:
         raise argparse.ArgumentTypeError(
-            f"--layers must be sizes joined by '-', like 2-8-2; got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"--layers needs at least two positive sizes, like 2-8-2; got {text!r}")
-    return sizes
-
-
-def _init(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        if text not in INITIALIZERS:
-            raise argparse.ArgumentTypeError(
-                f"--init must be a standard deviation or one of {', '.join(INITIALIZERS.names())}; "
-                f"got {text!r}") from None
-        return text
-
-
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}; got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0; got {text!r}")
-        return value
-    return parse
+            f"--init must be a standard deviation or one of {', '.join(INITIALIZERS.names())}; "
+            f"got {text!r}")
+    return init
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -84,7 +58,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                                     "--save (for layers: trained further)")
     p.add_argument("--dataset", choices=DATASETS,
                    help="the data to train on and to show (default mnist)")
-    p.add_argument("--layers", type=_sizes, metavar="SIZES",
+    p.add_argument("--layers", type=parse_layers, metavar="SIZES",
                    help="layer sizes of a new network (default 784-40-10 for mnist, 2-32-32-2 "
                         "for the toy sets)")
     p.add_argument("--activation", default="relu", choices=ACTIVATIONS.names())
@@ -93,21 +67,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "mnist, he for the toy sets)")
     p.add_argument("--optimizer", choices=OPTIMIZERS.names(),
                    help="default sgd for mnist, adam for the toy sets")
-    p.add_argument("--lr", type=_positive(float), help="default 0.1 (sgd) or 0.01 (adam)")
-    p.add_argument("--batch-size", type=_positive(int), default=None,
+    p.add_argument("--lr", type=positive(float), help="default 0.1 (sgd) or 0.01 (adam)")
+    p.add_argument("--batch-size", type=positive(int), default=None,
                    help="default 100 for mnist, 50 for the toy sets")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=_positive(int), help="train this many epochs")
-    length.add_argument("--iters", type=_positive(int),
+    length.add_argument("--epochs", type=positive(int), help="train this many epochs")
+    length.add_argument("--iters", type=positive(int),
                         help="train this many iterations (default 1000 for mnist, 2000 for toys)")
-    p.add_argument("--samples", type=_positive(int), default=400,
+    p.add_argument("--samples", type=positive(int), default=400,
                    help="size of a toy data set (default 400)")
     p.add_argument("--noise", type=float, default=0.0, help="noise of a toy data set")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--layer", type=_positive(int), default=1,
+    p.add_argument("--layer", type=positive(int), default=1,
                    help="weights: which Dense layer (default 1)")
-    p.add_argument("-n", type=_positive(int), default=25, help="mistakes: how many (default 25)")
-    p.add_argument("--every", type=_positive(int),
+    p.add_argument("-n", type=positive(int), default=25, help="mistakes: how many (default 25)")
+    p.add_argument("--every", type=positive(int),
                    help="layers: steps between records (default: 100 records)")
     p.add_argument("--out", metavar="FILE", help="the PNG to write (default show_KIND.png)")
     p.add_argument("--data-dir", help="folder with the MNIST files")

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .plotting import save_png
+from .plotting import new_figure, save_png
 from .model import mlp
 from .optimizers import get_optimizer
 
@@ -80,9 +80,7 @@ def plot_comparison(results: dict[str, dict], path: str | os.PathLike | None = N
                     title: str | None = None):
     """Training loss (left, log scale, smoothed) and test accuracy (right) of every
     optimizer against epochs; writes a PNG to ``path`` if given; returns the ``Figure``."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12.5, 4.8), dpi=110, layout="constrained")
+    fig = new_figure(12.5, 4.8)
     ax_loss, ax_acc = fig.subplots(1, 2)
     low = 1.0
     for i, (name, r) in enumerate(results.items()):

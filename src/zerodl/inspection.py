@@ -16,17 +16,12 @@ import numpy as np
 from ._checks import check_int
 from .layers import Dense
 from .metrics import class_labels, confusion_matrix
-from .plotting import save_png
+from .plotting import new_figure, save_png
 
 #: Diverging colours for signed values (weights): blue negative, white 0, red positive.
 SIGNED_CMAP = "RdBu_r"
 #: Two classes: class 0 blue, class 1 orange, as in the field of ``plot_decision_boundary``.
 CLASS_COLORS = ("#1f77b4", "#ff7f0e")
-
-
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure   # no pyplot: no GUI backend, no global state
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
 
 def _finish(fig, path):
@@ -70,7 +65,7 @@ def plot_weights(model, layer: int = 1, path: str | os.PathLike | None = None):
         shown = min(n_out, 64)
         cols = min(shown, 10)
         rows = math.ceil(shown / cols)
-        fig = _figure(1.15 * cols + 1.0, 1.2 * rows + 0.7)
+        fig = new_figure(1.15 * cols + 1.0, 1.2 * rows + 0.7)
         axes = fig.subplots(rows, cols, squeeze=False)
         for k, ax in enumerate(axes.flat):
             ax.set_axis_off()
@@ -82,7 +77,7 @@ def plot_weights(model, layer: int = 1, path: str | os.PathLike | None = None):
         more = f" (first {shown} of {n_out} units)" if shown < n_out else ""
         fig.suptitle(f"W{layer}: each unit's weights from the {side}x{side} input pixels{more}")
     else:
-        fig = _figure(min(3 + 0.3 * n_out, 9), min(2.5 + 0.25 * n_in, 7))
+        fig = new_figure(min(3 + 0.3 * n_out, 9), min(2.5 + 0.25 * n_in, 7))
         ax = fig.subplots()
         image = ax.imshow(W, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, aspect="auto",
                           interpolation="nearest")
@@ -129,7 +124,7 @@ def plot_activations(model, x, path: str | os.PathLike | None = None, bins: int 
     if not data:
         raise ValueError("model must have at least one hidden layer to show activations; it "
                          "has a single Dense layer.")
-    fig = _figure(max(4.8, 2.6 * len(data) + 0.6), 3.0)
+    fig = new_figure(max(4.8, 2.6 * len(data) + 0.6), 3.0)
     axes = fig.subplots(1, len(data), squeeze=False, sharey=True)[0]
     for ax, (name, values) in zip(axes, data.items()):
         weights = np.full(values.shape, 1.0 / values.size)
@@ -154,7 +149,7 @@ def plot_confusion(model, x, d, path: str | os.PathLike | None = None):
     totals = counts.sum(axis=1, keepdims=True)
     share = counts / np.maximum(totals, 1)
     k = len(counts)
-    fig = _figure(max(4.2, 2.2 + 0.55 * k), max(3.4, 1.5 + 0.5 * k))
+    fig = new_figure(max(4.2, 2.2 + 0.55 * k), max(3.4, 1.5 + 0.5 * k))
     ax = fig.subplots()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
@@ -210,7 +205,7 @@ def plot_mistakes(model, x, d, n: int = 25, path: str | os.PathLike | None = Non
     if side is not None:
         cols = max(1, min(count, 5))
         rows = max(1, math.ceil(count / cols))
-        fig = _figure(1.7 * cols + 0.3, 1.85 * rows + 0.6)
+        fig = new_figure(1.7 * cols + 0.3, 1.85 * rows + 0.6)
         axes = fig.subplots(rows, cols, squeeze=False)
         for k, ax in enumerate(axes.flat):
             ax.set_axis_off()
@@ -221,7 +216,7 @@ def plot_mistakes(model, x, d, n: int = 25, path: str | os.PathLike | None = Non
         if not count:
             axes[0, 0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     elif x.shape[1] == 2:
-        fig = _figure(5.6, 5.0)
+        fig = new_figure(5.6, 5.0)
         ax = fig.subplots()
         true = class_labels(d)
         for c in np.unique(true):
@@ -285,7 +280,7 @@ def plot_decision_boundary(model, x, d, path: str | os.PathLike | None = None,
     """
     g0, g1, field = decision_field(model, x, resolution)
     x = model.prepare_inputs(x)
-    fig = _figure(6.0, 5.0)
+    fig = new_figure(6.0, 5.0)
     ax = fig.subplots()
     extent = (g0[0], g0[-1], g1[0], g1[-1])
     classifier = model.output.has_accuracy
@@ -347,7 +342,7 @@ def plot_layer_stats(stats, path: str | os.PathLike | None = None):
     fields = [f for f in LAYER_STAT_PANELS if any(f in h for h in history.values())]
     cols = 3
     rows = math.ceil(len(fields) / cols)
-    fig = _figure(4.2 * cols + 0.9, 3.1 * rows)
+    fig = new_figure(4.2 * cols + 0.9, 3.1 * rows)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[len(fields):]:
         ax.set_axis_off()

@@ -57,6 +57,13 @@ def check_params(path, arrays: dict[str, np.ndarray], targets: dict[str, np.ndar
             raise invalid_file(path, f"parameter {key} holds NaN or infinite values", what)
 
 
+def _starts_like_npz_or_pickle(path: os.PathLike) -> bool:
+    """Whether the file begins as a zip archive, an .npy array or a pickle (protocol >= 2)."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    return head.startswith((b"PK", b"\x93NUMPY", b"\x80"))
+
+
 def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, read without pickle.
 
@@ -77,6 +84,10 @@ def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
     except ValueError as exc:
         if "pickle" not in str(exc):
             raise invalid_file(path, f"its contents are damaged ({exc})", what) from None
+        if not _starts_like_npz_or_pickle(path):
+            # NumPy takes any file that is neither a zip nor an .npy for a pickle.
+            raise invalid_file(path, "it is not a readable .npz archive (it starts with "
+                                     "neither a zip nor an .npy header)", what) from None
         raise invalid_file(path, f"it holds arrays that need pickle ({exc})", what) from None
     except Exception as exc:
         # zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error, MemoryError for an

@@ -4,6 +4,38 @@ One training step, top to bottom: ``fit`` draws a mini-batch -> ``train_step`` -
 ``forward`` (each layer's ``forward`` in ``layers.py``: ``x @ W + b``, activations) ->
 ``output.loss_and_grad`` (``losses.py``: loss and ``dE/du``) -> ``backward`` (each layer's
 ``backward``: ``x.T @ dy``, ``dy @ W.T``) -> ``optimizer.update`` (``optimizers.py``).
+
+What ``fit`` does around that step, in detail:
+
+- Counting. ``steps`` counts updates, as the course counts iterations; a partial last epoch
+  is recorded like a full one. ``History`` is also ``model.history``, as in Keras.
+- Schedules. ``lr_schedule`` is an object of ``zerodl.schedules`` or a name (``"step"``,
+  ``"exponential"``, ``"cosine"``, ``"plateau"``); ``"plateau"`` watches the validation loss,
+  or the epoch's training loss when there is no validation data. ``history.history["lr"]``
+  records each epoch's rate. ``clip_value`` clips every gradient entry to
+  ``[-clip_value, clip_value]``, then ``clip_norm`` caps the global norm of all gradients.
+- Callbacks. The hooks run at the start and end of training, of each epoch and of each
+  batch (``zerodl.callbacks`` gives the numbering and the logs); one that sets
+  ``model.stop_training = True`` stops training after the current batch. ``fit``'s own work
+  (the ``History``, the progress bar, the schedule, the checkpoint, ``eval_every``) runs as
+  callbacks too, before the given ones.
+- Checkpoints. ``checkpoint=PATH`` writes the whole training state (weights, optimizer state,
+  the generator's state, progress, history) atomically at every epoch end and on Ctrl-C;
+  ``resume=PATH`` restores it and continues, ``epochs`` and ``steps`` counting the whole run,
+  resumed part included. The weights end bit-identical to an uninterrupted run
+  (``zerodl.checkpoint``).
+- Divergence. A NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the epoch and
+  step. The loss is computed before the update, so that step's update is skipped and the
+  model keeps its last finite weights. An update that turns weights non-finite while the
+  loss was still finite is caught by the next step's loss or, at the latest, at the epoch
+  end; the weights then go back to a copy taken at the epoch's start (one copy per epoch,
+  not per step, to keep the loop fast).
+- Ctrl-C (SIGINT in the main thread). Training stops after the current batch, whose update
+  is applied in full; the checkpoint is written if one is set, and ``fit`` returns the
+  ``History`` with ``interrupted = True`` instead of raising, so that
+  ``history = model.fit(...)`` in a notebook keeps what was learned. A second Ctrl-C aborts
+  at once with ``KeyboardInterrupt``. Outside the main thread the ``KeyboardInterrupt``
+  arrives inside the step, which is then not counted.
 """
 from __future__ import annotations
 
@@ -218,6 +250,22 @@ class _StopOnSigint:
         return False            # a second Ctrl-C, or any other error, goes on up
 
 
+def _fit_hooks(history: History, progress: _Progress, run: _Run, optimizer, schedule,
+               checkpoint: str | None, n_epochs: int, eval_every: int | None, train: tuple,
+               val, callbacks: Sequence[Callback] | None) -> CallbackList:
+    """``fit``'s own work as callbacks, in this order, before the user's: History first, so
+    that the schedule, the checkpoint and every user callback see the epoch recorded; the
+    ``eval_every`` curves last."""
+    own: list[Callback] = [history]
+    if schedule is not None:
+        own.append(_Schedule(schedule, optimizer, n_epochs))
+    if checkpoint is not None:
+        own.append(_Checkpoint(checkpoint, run, optimizer, schedule))
+    own.append(progress)
+    after = [] if eval_every is None else [_EvalEvery(eval_every, train, val)]
+    return CallbackList([*own, *(callbacks or ()), *after])
+
+
 class Sequential:
     """Layers applied in order, then a fused output layer and loss.
 
@@ -423,52 +471,16 @@ class Sequential:
             callbacks: Sequence[Callback] | None = None) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
 
-        Each epoch visits the samples in a new random order, without replacement, in batches
-        of ``batch_size`` (the last one may be smaller). ``batch_size=1`` is online learning,
-        ``batch_size=None`` full-batch learning. ``steps`` stops after that many updates
-        instead of ``epochs`` (the course counts iterations); a partial last epoch is
-        recorded like a full one. ``eval_every=n`` also measures loss and accuracy on all of
-        ``x`` and the validation data every ``n`` steps (``History.steps``), for curves
-        finer than one point per epoch. ``seed`` fixes the batch order; without it the
-        model's own generator is used, so ``mlp(seed=...)`` alone makes a run reproducible.
-        ``verbose``: 0 silent, 1 a progress bar, 2 one line per epoch.
-
-        ``lr_schedule``: a ``zerodl.schedules`` object or name (``"step"``, ``"exponential"``,
-        ``"cosine"``, ``"plateau"``) that sets ``optimizer.lr`` before each epoch;
-        ``"plateau"`` watches the validation loss, or the epoch's training loss when there
-        is no validation data. ``history.history["lr"]`` records the rate of each epoch.
-        ``clip_value`` clips every gradient entry to ``[-clip_value, clip_value]``, then
-        ``clip_norm`` caps the global norm of all gradients (``zerodl.optimizers``), before
-        each update.
-
-        All arguments are checked here, once; the loop itself does no validation.
-
-        ``callbacks``: ``zerodl.callbacks.Callback`` objects whose hooks run at the start and
-        end of training, of each epoch and of each batch (see ``zerodl.callbacks`` for the
-        numbering and the logs); one that sets ``model.stop_training = True`` stops training
-        after the current batch. ``fit``'s own work (recording the ``History``, which is also
-        ``model.history`` as in Keras, the progress bar, the schedule, the checkpoint and
-        ``eval_every``) runs as callbacks too, before the given ones.
-
-        Checkpoints: ``checkpoint=PATH`` writes the whole training state (weights, optimizer
-        state, the generator's state, progress, history) atomically at every epoch end and
-        on Ctrl-C; ``resume=PATH`` restores it and continues, so that ``epochs`` and
-        ``steps`` count the whole run, resumed part included. Resuming a run gives weights
-        bit-identical to an uninterrupted one; see ``zerodl.checkpoint``.
-
-        Divergence: a NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the
-        epoch and step. The loss is computed before the update, so that step's update is
-        skipped and the model keeps its last finite weights. An update that turns weights
-        non-finite while the loss was still finite is caught by the next step's loss or, at
-        the latest, at the epoch end; the weights then go back to a copy taken at the
-        epoch's start (one copy per epoch, not per step, to keep the loop fast).
-
-        Ctrl-C (SIGINT in the main thread): training stops after the current batch, whose
-        update is then applied in full; the checkpoint is written if one is set, and ``fit``
-        returns the ``History`` with ``interrupted = True`` instead of raising, so that
-        ``history = model.fit(...)`` in a notebook keeps what was learned. A second Ctrl-C
-        aborts at once with ``KeyboardInterrupt``. Outside the main thread the
-        ``KeyboardInterrupt`` arrives inside the step, which is then not counted.
+        Each epoch visits the samples in a new random order, in batches of ``batch_size``
+        (``1``: online, ``None``: full batch); ``steps`` stops after that many updates
+        instead. ``eval_every=n`` measures loss and accuracy on all of ``x`` and the
+        validation data every ``n`` steps (``History.steps``). ``seed`` fixes the batch
+        order (default: the model's generator). ``verbose``: 0 silent, 1 a progress bar, 2 a
+        line per epoch. ``lr_schedule``: a ``zerodl.schedules`` object or name; ``clip_value``
+        then ``clip_norm`` clip the gradients; ``callbacks``: ``Callback`` objects, run after
+        ``fit``'s own. ``checkpoint=PATH`` saves the training state at every epoch end and on
+        Ctrl-C, ``resume=PATH`` continues it. Arguments are checked here, once. Details
+        (checkpoints, ``TrainingDiverged``, Ctrl-C): the module docstring.
         """
         x, d, val, batch, total, optimizer, schedule, clipping, rng = self._check_fit(
             x, d, epochs, batch_size, optimizer, validation_data, seed, steps, eval_every,
@@ -483,17 +495,10 @@ class Sequential:
         if resume is not None:
             run.resume(load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
                                        batch_size=batch, schedule=schedule))
-        # fit's own work as callbacks, in this order, before the user's: History first, so
-        # that the schedule, the checkpoint and every user callback see the epoch recorded.
         progress = _Progress(verbose, run, total, checkpoint)
-        own = [history]
-        if schedule is not None:
-            own.append(_Schedule(schedule, optimizer, math.ceil(total / steps_per_epoch)))
-        if checkpoint is not None:
-            own.append(_Checkpoint(checkpoint, run, optimizer, schedule))
-        own.append(progress)
-        after = [] if eval_every is None else [_EvalEvery(eval_every, (x, d), val)]
-        hooks = CallbackList([*own, *(callbacks or ()), *after])
+        hooks = _fit_hooks(history, progress, run, optimizer, schedule, checkpoint,
+                           math.ceil(total / steps_per_epoch), eval_every, (x, d), val,
+                           callbacks)
         stop = _StopOnSigint()
         self.stop_training = False
         hooks.set_model(self)

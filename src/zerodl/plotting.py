@@ -9,6 +9,13 @@ from ._fileio import atomic_write
 COLORS = {"train": "#1f77b4", "val": "#d62728"}
 
 
+def new_figure(width: float, height: float):
+    """A matplotlib ``Figure`` of ``width`` x ``height`` inches, as every zerodl plot draws
+    them: 110 dpi, constrained layout, no pyplot (no GUI backend, no global state)."""
+    from matplotlib.figure import Figure
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
 def plot_history(history, path: str | os.PathLike | None = None, title: str | None = None,
                  val_label: str = "test"):
     """Draw loss and accuracy curves side by side; write a PNG to ``path`` if given.
@@ -16,15 +23,13 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
     Uses ``history.steps`` (metrics every few steps) when it has points, else the per-epoch
     ``history.history``. Returns the matplotlib ``Figure``.
     """
-    from matplotlib.figure import Figure   # no pyplot: no GUI backend, no global state
-
     by_step = bool(history.steps.get("step"))
     table = history.steps if by_step else history.history
     xs = table["step"] if by_step else history.epoch
     xlabel = "iteration" if by_step else "epoch"
     metrics = [m for m in ("loss", "accuracy") if m in table]
 
-    fig = Figure(figsize=(5.2 * len(metrics), 4.0), dpi=110, layout="constrained")
+    fig = new_figure(5.2 * len(metrics), 4.0)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
         finals = [table[k][-1] for k in (metric, "val_" + metric) if table.get(k)]

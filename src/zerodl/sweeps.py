@@ -45,7 +45,7 @@ from .layers import ACTIVATIONS
 from .losses import OUTPUTS
 from .model import mlp
 from .optimizers import OPTIMIZERS
-from .plotting import save_png
+from .plotting import new_figure, save_png
 from .schedules import SCHEDULES
 from .toy import PLANE, TOY_DATASETS
 
@@ -494,6 +494,26 @@ def _note(verbose: int, message: str) -> None:
         print(f"zerodl.sweep: {message}", file=sys.stderr, flush=True)
 
 
+def _use_dask(any_to_run: bool, several: bool, workers: int | None, scheduler: str | None,
+              verbose: int) -> bool:
+    """Whether the runs go to Dask; say why not, and what that may cost, when they don't."""
+    use_dask = any_to_run and (scheduler is not None or (workers or 1) > 1)
+    if use_dask and not _have_dask():
+        if scheduler is not None:
+            raise ImportError("scheduler= needs Dask: pip install 'zerodl[dask]'.")
+        _note(verbose, "Dask is not installed, so the runs go one after another here; "
+                       "pip install 'zerodl[dask]' to run them in parallel")
+        use_dask = False
+    elif not use_dask and several:
+        _note(verbose, "the runs go one after another in this process; workers=N (with "
+                       "Dask) would run them in parallel")
+    if not use_dask and any_to_run and not _blas_pinned():
+        _note(verbose, "NumPy's BLAS may use several threads here, which can change the last "
+                       "digits; set OPENBLAS_NUM_THREADS=1 (or pip install threadpoolctl) for "
+                       "numbers identical to a run on workers")
+    return use_dask
+
+
 def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset: str = "mnist",
           seeds: Sequence[int] = (0,), workers: int | None = None, scheduler: str | None = None,
           out: str | os.PathLike | None = None, verbose: int = 1) -> "Sweep":
@@ -535,20 +555,7 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
         _note(verbose, f"{len(runs) - len(todo)} of {len(runs)} runs already in {out}; "
                        f"running the other {len(todo)}")
 
-    use_dask = bool(todo) and (scheduler is not None or (workers or 1) > 1)
-    if use_dask and not _have_dask():
-        if scheduler is not None:
-            raise ImportError("scheduler= needs Dask: pip install 'zerodl[dask]'.")
-        _note(verbose, "Dask is not installed, so the runs go one after another here; "
-                       "pip install 'zerodl[dask]' to run them in parallel")
-        use_dask = False
-    elif not use_dask and len(todo) > 1:
-        _note(verbose, "the runs go one after another in this process; workers=N (with "
-                       "Dask) would run them in parallel")
-    if not use_dask and todo and not _blas_pinned():
-        _note(verbose, "NumPy's BLAS may use several threads here, which can change the last "
-                       "digits; set OPENBLAS_NUM_THREADS=1 (or pip install threadpoolctl) for "
-                       "numbers identical to a run on workers")
+    use_dask = _use_dask(bool(todo), len(todo) > 1, workers, scheduler, verbose)
 
     from tqdm.auto import tqdm
 
@@ -687,13 +694,11 @@ class Sweep:
         Without accuracy (regression) the last panel shows the test loss. Writes a PNG to
         ``path`` if given; returns the matplotlib ``Figure``.
         """
-        from matplotlib.figure import Figure
-
         groups = self.configs()
         metric = "accuracy" if any(r["test"].get("accuracy") is not None
                                    for r in self.results) else "loss"
         curves = ["loss", "accuracy"] if metric == "accuracy" else ["loss"]
-        fig = Figure(figsize=(5.0 * (len(curves) + 1), 4.4), dpi=110, layout="constrained")
+        fig = new_figure(5.0 * (len(curves) + 1), 4.4)
         axes = fig.subplots(1, len(curves) + 1)
         colors = [f"C{i % 10}" for i in range(len(groups))]
         for ax, name in zip(axes, curves):

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..datasets import load_mnist, make_toy
 from ..layers import Dense
+from ..metrics import confusion_matrix
 from ..model import mlp
 from ..optimizers import OPTIMIZERS
 
@@ -197,13 +198,6 @@ def _signed_bytes(values: np.ndarray) -> tuple[str, float]:
 
 def _round(values, digits: int = 4) -> list:
     return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
-
-
-def confusion_matrix(d: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
-    """``cm[i, j]``: how many samples of class i the network calls j."""
-    cm = np.zeros((n_classes, n_classes), np.int64)
-    np.add.at(cm, (d, predicted), 1)
-    return cm
 
 
 # -- the session ---------------------------------------------------------------------------
@@ -417,7 +411,7 @@ class TrainingSession:
         return {
             "kind": "mnist",
             "w1_images": [{"map": text, "max": round(m, 4)} for text, m in images],
-            "confusion": confusion_matrix(d, predicted, 10).tolist(),
+            "confusion": confusion_matrix(d, predicted, n_classes=10).tolist(),
             # W2, W3, ...: small ones drawn as wires; W1 is shown as images instead.
             "weights": [None, *(_round(layer.W, 3) if layer.W.size <= 64 * 64 else None
                                 for layer in model.dense[1:])],
