@@ -125,3 +125,12 @@ def test_kit_refuses_foreign_files_and_updates_its_own(tmp_path, capsys):
     assert (tmp_path / "common" / "functions.py").read_text(encoding="utf-8").startswith(MARKER)
     write_course_kit(tmp_path)        # its own files: updated without --force
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("book", [False, True])
+def test_a_file_where_the_folder_should_be_is_refused_before_writing(tmp_path, book):
+    target = tmp_path / "afile"
+    target.write_text("mine\n")
+    with pytest.raises(NotADirectoryError, match="directory must be a folder.*which is a file"):
+        write_course_kit(target, book=book)
+    assert target.read_text() == "mine\n"

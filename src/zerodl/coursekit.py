@@ -149,6 +149,9 @@ def write_course_kit(directory: str | os.PathLike, force: bool = False,
     directory = check_path("directory", directory)
     force = check_bool("force", force)
     book = check_bool("book", book)
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(f"directory must be a folder (new or existing); got "
+                                 f"{str(directory)!r}, which is a file.")
     chosen = book_kit_files() if book else kit_files()
     files = {directory / rel: text for rel, text in chosen.items()}
     if not force:
