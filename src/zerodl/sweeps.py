@@ -29,7 +29,6 @@ import numbers
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -658,7 +657,7 @@ class Sweep:
                 return (f"{row[f'test_{metric}']:.{digits}f} ± "
                         f"{row[f'test_{metric}_spread']:.{digits}f}")
             label = row["label"] + (f" ({row['diverged']} diverged)" if row["diverged"] and
-                                    f"test_loss" in row else "")
+                                    "test_loss" in row else "")
             lines.append([label, str(row["seeds"]), cell("accuracy", 4), cell("loss", 4),
                           f"{row['seconds']:.2f}"])
         widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
