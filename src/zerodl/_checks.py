@@ -13,8 +13,14 @@ from typing import Any, Iterable
 import numpy as np
 
 
+def plain(value: Any) -> Any:
+    """``value`` with NumPy scalars turned into Python ones, so messages read ``7``, not
+    ``np.int64(7)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _fail(name: str, rule: str, value: Any, exc: type[Exception] = ValueError):
-    raise exc(f"{name} must be {rule}; got {value!r}.")
+    raise exc(f"{name} must be {rule}; got {plain(value)!r}.")
 
 
 def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
@@ -35,6 +41,11 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
     value = float(value)
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
+    # An unbounded side is open: no finite number reaches inf.
+    if low is None:
+        left = "("
+    if high is None:
+        right = ")"
     interval = f"in {left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
     if value != value or value in (float("inf"), float("-inf")):
         _fail(name, f"a finite number {interval}", value)
@@ -103,7 +114,7 @@ def _first_bad(a, bad) -> str:
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
     where = index[0] if len(index) == 1 else index
     count = int(np.count_nonzero(bad))
-    return f"{a[index]!r} at index {where} ({count} such value{'s' if count > 1 else ''} in all)"
+    return f"{plain(a[index])!r} at index {where} ({count} such value{'s' if count > 1 else ''} in all)"
 
 
 def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_int
+from ._checks import check_array, check_int, plain
 
 
 def class_labels(d, name: str = "d") -> np.ndarray:
@@ -20,7 +20,7 @@ def class_labels(d, name: str = "d") -> np.ndarray:
         if not whole.all() or d.min() < 0:
             bad = d[~whole | (d < 0)][0]
             raise ValueError(f"{name} must be class indices (whole numbers >= 0), one-hot rows "
-                             f"or probabilities; got the value {bad!r} in a 1-D array.")
+                             f"or probabilities; got the value {plain(bad)!r} in a 1-D array.")
         return d.astype(np.int64)
     if d.ndim != 2:
         raise ValueError(f"{name} must be class indices of shape (N,) or rows of shape (N, K); "
