@@ -36,7 +36,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ._checks import check_bool, check_choice, check_int, check_number, check_path
+from ._checks import check_bool, check_choice, check_int, check_number
+from ._fileio import check_output_path
 from .layers import Dense, ReLU, Sigmoid, Tanh
 
 
@@ -211,14 +212,18 @@ class ModelCheckpoint(Callback):
 
     ``filepath`` may hold ``str.format`` fields filled from the epoch and its logs, e.g.
     ``"ckpt/w{epoch:02d}-{val_loss:.4f}.npz"``; without fields every save replaces the same
-    file. ``mode`` as in ``EarlyStopping``. Attribute ``best``: the best value saved.
-    This saves the model only; ``fit(checkpoint=...)`` saves a whole training run to resume.
+    file. ``mode`` as in ``EarlyStopping``. Attribute ``best``: the best value saved. The
+    folder must exist (checked here, before training; nothing is created), and each file is
+    written as ``model.save`` writes it (a symbolic link is written through). This saves
+    the model only; ``fit(checkpoint=...)`` saves a whole training run to resume.
     """
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto") -> None:
         super().__init__()
-        self.filepath = os.fspath(check_path("filepath", filepath))
+        # Checked now, not after the first epoch: the folder must exist (a template's
+        # fields in the file name are filled in later; folders are never created).
+        self.filepath = os.fspath(check_output_path("filepath", filepath))
         self.monitor = _check_monitor(monitor)
         self.save_best_only = check_bool("save_best_only", save_best_only)
         self.mode = mode
@@ -245,13 +250,15 @@ class CSVLogger(Callback):
 
     Values are written exactly (Python's shortest round-trip form). Each row is flushed as
     soon as it is written, so a run stopped at any point leaves every finished epoch on
-    disk. ``append=True`` adds to an existing file (without a second header).
+    disk. ``append=True`` adds to an existing file (without a second header). ``filename``
+    is checked here, before training: its folder must exist and it must not be a folder or
+    a device.
     """
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",",
                  append: bool = False) -> None:
         super().__init__()
-        self.filename = check_path("filename", filename)
+        self.filename = check_output_path("filename", filename)
         if not isinstance(separator, str) or not separator:
             raise TypeError(f"separator must be a non-empty string; got {separator!r}.")
         self.separator = separator
@@ -262,7 +269,6 @@ class CSVLogger(Callback):
     def on_train_begin(self, logs=None):
         has_rows = (self.append and self.filename.is_file()
                     and self.filename.stat().st_size > 0)
-        self.filename.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.filename, "a" if self.append else "w", encoding="utf-8",
                           newline="")
         self._header_done = has_rows

@@ -75,7 +75,7 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, rng_state: dict, 
         "schedule": schedule.state_dict() if hasattr(schedule, "state_dict") else None,
     }
     header = json.dumps(state, default=_plain)
-    with atomic_write(path) as f:
+    with atomic_write(path, name="checkpoint", make_parents=False) as f:
         np.savez(f, **{STATE_KEY: np.array(header)}, **arrays)
 
 

@@ -15,8 +15,8 @@ import os
 
 import numpy as np
 
-from ._checks import check_path
-from ._fileio import atomic_write
+from ._checks import check_path, plain
+from ._fileio import atomic_write, check_output_path
 
 FORMAT = "zerodl-model"
 VERSION = 1
@@ -27,11 +27,27 @@ MODEL_FILE = "zerodl model file"
 
 
 def save_model(model, path: str | os.PathLike) -> None:
-    """Write ``model`` (its ``get_config()`` and ``params``) to ``path`` atomically: the old
-    file survives a failed write."""
+    """Write ``model`` (its ``get_config()`` and ``params``) to ``path`` atomically.
+
+    Everything is checked before the file is touched, so a refused or failed save leaves
+    ``path`` exactly as it was: the path as by ``_fileio.check_output_path`` (a folder, a
+    device, a missing folder are refused; a symbolic link is written through to its file and
+    stays a link; ``~`` is expanded), and every weight must be finite, since ``load`` refuses
+    a file with NaN or inf (the message names the parameter and the first bad index).
+    """
+    path = check_output_path("path", path)
+    for key, p in model.params.items():
+        bad = ~np.isfinite(p)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"params[{key!r}] must hold only finite numbers to be saved "
+                             f"(zerodl.load refuses NaN and inf); got {plain(p[index])!r} at "
+                             f"index {index[0] if len(index) == 1 else index} "
+                             f"({int(bad.sum())} such value(s) in all). Nothing was written to "
+                             f"{path}.")
     config = {"format": FORMAT, "version": VERSION, **model.get_config()}
     arrays = {key: np.ascontiguousarray(p) for key, p in model.params.items()}
-    with atomic_write(path) as f:
+    with atomic_write(path, make_parents=False) as f:
         np.savez(f, **{CONFIG_KEY: np.array(json.dumps(config))}, **arrays)
 
 

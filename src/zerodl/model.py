@@ -30,12 +30,13 @@ What ``fit`` does around that step, in detail:
   loss was still finite is caught by the next step's loss or, at the latest, at the epoch
   end; the weights then go back to a copy taken at the epoch's start (one copy per epoch,
   not per step, to keep the loop fast).
-- Ctrl-C (SIGINT in the main thread). Training stops after the current batch, whose update
-  is applied in full; the checkpoint is written if one is set, and ``fit`` returns the
-  ``History`` with ``interrupted = True`` instead of raising, so that
-  ``history = model.fit(...)`` in a notebook keeps what was learned. A second Ctrl-C aborts
-  at once with ``KeyboardInterrupt``. Outside the main thread the ``KeyboardInterrupt``
-  arrives inside the step, which is then not counted.
+- Ctrl-C (SIGINT in the main thread), and SIGTERM the same way (what ``kill``, a batch
+  system or a container stop sends first). Training stops after the current batch, whose
+  update is applied in full; the checkpoint is written if one is set, and ``fit`` returns
+  the ``History`` with ``interrupted = True`` (``signal`` says which one) instead of raising,
+  so that ``history = model.fit(...)`` in a notebook keeps what was learned. A second signal
+  acts at once (``KeyboardInterrupt``, or the end of the process for SIGTERM). Outside the
+  main thread the ``KeyboardInterrupt`` arrives inside the step, which is then not counted.
 """
 from __future__ import annotations
 
@@ -44,12 +45,14 @@ import os
 import signal
 import sys
 import threading
+import zipfile
 from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from .initializers import describe
+from ._fileio import check_output_path
 from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
 from .layers import ACTIVATIONS, Dense, Layer, Step, layer_from_config
 from .losses import Output, get_output
@@ -58,7 +61,7 @@ from .schedules import get_schedule
 from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
                       check_path, check_seed)
 from .callbacks import Callback, CallbackList
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import STATE_KEY, load_checkpoint, save_checkpoint
 from .errors import TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
@@ -73,7 +76,9 @@ class History(Callback):
     ``history["lr"]``: the learning rate of each epoch.
     ``steps``: with ``fit(eval_every=n)``, the same metrics every ``n`` steps on the whole
     training and validation sets, plus ``step``; empty otherwise. ``interrupted``: True when
-    Ctrl-C stopped ``fit`` early (the epoch in progress is not in ``history``).
+    Ctrl-C or SIGTERM stopped ``fit`` early (the epoch in progress is not in ``history``);
+    ``signal``: then ``"SIGINT"`` or ``"SIGTERM"``, else None. ``n_steps``: the updates of the
+    whole run when ``fit`` returned, a resumed part included.
     """
 
     def __init__(self) -> None:
@@ -82,6 +87,8 @@ class History(Callback):
         self.epoch: list[int] = []
         self.steps: dict[str, list[float]] = {}
         self.interrupted = False
+        self.signal: str | None = None
+        self.n_steps = 0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
@@ -219,35 +226,46 @@ class _EvalEvery(Callback):
 
 
 class _StopOnSigint:
-    """While active, Ctrl-C (SIGINT) asks ``fit`` to stop after the current batch.
+    """While active, Ctrl-C (SIGINT) or SIGTERM asks ``fit`` to stop after the current batch.
 
     Python's default handler raises ``KeyboardInterrupt`` wherever the program is, possibly
-    half-way through an update; this one only sets ``requested``, which the loop reads
-    between batches. It then puts the previous handler back, so a second Ctrl-C interrupts at
-    once. Installed only in the main thread and only over Python's default handler (a
-    notebook kernel uses that one while it runs a cell).
+    half-way through an update, and SIGTERM's default ends the process with nothing saved;
+    this handler only sets ``requested`` (and ``name``, the signal's), which the loop reads
+    between batches. It then puts the previous handlers back, so a second signal acts at
+    once. Installed only in the main thread and only over the defaults (Python's
+    ``default_int_handler``, which a notebook kernel uses while it runs a cell, and
+    ``SIG_DFL`` for SIGTERM): a program's own handlers are left alone.
     """
+
+    DEFAULTS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 
     def __enter__(self) -> "_StopOnSigint":
         self.requested = False
-        self._previous = None
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+        self.name: str | None = None
+        self._previous: dict = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum, default in self.DEFAULTS.items():
+                if signal.getsignal(signum) == default:
+                    self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum, frame) -> None:
         self.requested = True
-        signal.signal(signal.SIGINT, self._previous)
+        self.name = signal.Signals(signum).name
+        self._restore()
+
+    def _restore(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous = {}
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        self._restore()
         if exc_type is KeyboardInterrupt and not self.requested:
             # Raised inside a step (outside the main thread, or by other code): stop there.
-            self.requested = True
+            self.requested, self.name = True, "SIGINT"
             return True
-        return False            # a second Ctrl-C, or any other error, goes on up
+        return False            # a second signal, or any other error, goes on up
 
 
 def _fit_hooks(history: History, progress: _Progress, run: _Run, optimizer, schedule,
@@ -486,7 +504,7 @@ class Sequential:
             x, d, epochs, batch_size, optimizer, validation_data, seed, steps, eval_every,
             lr_schedule, clip_norm, clip_value)
         verbose = check_int("verbose", verbose, minimum=0)
-        checkpoint = None if checkpoint is None else check_path("checkpoint", checkpoint)
+        checkpoint = None if checkpoint is None else check_output_path("checkpoint", checkpoint)
         resume = None if resume is None else check_path("resume", resume)
         n = len(x)
         steps_per_epoch = math.ceil(n / batch)
@@ -536,7 +554,7 @@ class Sequential:
                 logs = self._epoch_logs(run, lr, val)
                 run.batches = 0
                 hooks.on_epoch_end(run.epoch, dict(logs))
-        history.interrupted = stop.requested
+        history.interrupted, history.signal, history.n_steps = stop.requested, stop.name, run.step
         self.train_batch = None
         self._work = None       # a full-batch fit's work arrays are as large as x
         hooks.on_train_end(dict(logs))
@@ -655,7 +673,12 @@ class Sequential:
                 "output": self.output.name, "dtype": self.dtype.name}
 
     def save(self, path) -> None:
-        """Write parameters and architecture to ``path`` (a ``.npz`` file), atomically."""
+        """Write parameters and architecture to ``path`` (a ``.npz`` file), atomically.
+
+        All or nothing: a path that is a folder, a device or in a missing folder, or a NaN
+        or infinite weight, is refused before the file is touched; a failed write leaves the
+        old file. A symbolic link is written through and stays a link (``zerodl.io``).
+        """
         save_model(self, path)
 
     def __repr__(self) -> str:
@@ -703,6 +726,11 @@ def load(path: str | os.PathLike) -> Sequential:
     format and its checks are in ``zerodl.io``.
     """
     path = check_path("path", path)
+    if _is_checkpoint(path):
+        raise ValueError(f"{path} is a training checkpoint written by fit(checkpoint=...) or "
+                         f"zerodl train --checkpoint, not a model file: continue its run with "
+                         f"fit(resume=...) or zerodl train --resume {path}, and write a model "
+                         f"file with model.save or zerodl train --save.")
     config, arrays = read_model(path)
     try:
         layers = [layer_from_config(c, config["dtype"]) for c in config["layers"]]
@@ -717,3 +745,13 @@ def load(path: str | os.PathLike) -> Sequential:
         if "init" in c:
             layer.init = c["init"]
     return model
+
+
+def _is_checkpoint(path) -> bool:
+    """Whether ``path`` is an archive holding a checkpoint's header (its zip directory only
+    is read, nothing is decompressed)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return f"{STATE_KEY}.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False

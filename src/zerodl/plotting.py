@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import os
 
-from ._fileio import atomic_write
+from ._fileio import atomic_write, check_output_path
 
 COLORS = {"train": "#1f77b4", "val": "#d62728"}
 
@@ -21,8 +21,11 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
     """Draw loss and accuracy curves side by side; write a PNG to ``path`` if given.
 
     Uses ``history.steps`` (metrics every few steps) when it has points, else the per-epoch
-    ``history.history``. Returns the matplotlib ``Figure``.
+    ``history.history``. Returns the matplotlib ``Figure``. ``path`` is checked before
+    drawing (``save_png``).
     """
+    if path is not None:
+        path = check_output_path("path", path)
     by_step = bool(history.steps.get("step"))
     table = history.steps if by_step else history.history
     xs = table["step"] if by_step else history.epoch
@@ -63,8 +66,13 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
 
 
 def save_png(fig, path: str | os.PathLike) -> None:
-    """Render ``fig`` to PNG in memory, then write it atomically: no half-drawn file."""
+    """Render ``fig`` to PNG in memory, then write it atomically: no half-drawn file.
+
+    ``path`` must be in an existing folder (no folder is created) and must not be a folder,
+    a device or other special file; a symbolic link is written through (``zerodl._fileio``).
+    """
+    path = check_output_path("path", path)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    with atomic_write(path) as f:
+    with atomic_write(path, make_parents=False) as f:
         f.write(buffer.getvalue())
