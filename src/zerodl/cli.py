@@ -1,4 +1,14 @@
-"""The ``zerodl`` command: ``zerodl train``, ``zerodl evaluate MODEL``, ``zerodl gradcheck``."""
+"""The ``zerodl`` command: ``zerodl train``, ``zerodl evaluate MODEL``, ``zerodl gradcheck``.
+
+Exit statuses: 0 done; 1 training diverged (or a gradient check failed); 2 a mistake in the
+command line or a file, in one line on stderr, found before any long work where it can be
+(output files are checked before the data is loaded); 130 stopped by Ctrl-C and 143 by
+SIGTERM (128 plus the signal's number, the shell's convention, so that whoever sent the
+signal sees that the run ended because of it), in both cases after writing the curves, the
+model and the checkpoint. A reader of the output that goes away (``zerodl train | head -1``)
+changes nothing: the run finishes, writes its files and exits with its own status (0 when it
+completed), printing no more.
+"""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +21,9 @@ import numpy as np
 from . import cli_bench, cli_compare, cli_coursekit, cli_playground, cli_show, cli_trace
 from . import cli_sweep
 from . import load          # zerodl.load: the public reader of model files
-from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, say_unless
+from .callbacks import Callback
+from .cli_common import (Parser, QuietStdout, UsageError, check_outputs, parse_init, parse_layers,
+                         positive, say_unless)
 from .datasets import MNISTUnavailable, load_mnist
 from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
 from .initializers import INITIALIZERS
@@ -107,8 +119,12 @@ def cmd_train(args) -> int:
                          f"{'-'.join(map(str, args.layers))}")
     if args.activation == "step" and len(args.layers) > 2:
         raise UsageError("--activation step has no gradient to train with; choose another")
-    if args.resume and not os.path.isfile(args.resume):     # before minutes of data loading
+    # Before minutes of data loading and training: every file it reads or writes.
+    if args.resume and not os.path.isfile(os.path.expanduser(args.resume)):
         raise UsageError(f"--resume: checkpoint not found: {args.resume}")
+    check_outputs(args, "--plot", "--save", "--checkpoint")
+    if args.resume and not args.checkpoint:
+        check_outputs(args, "--resume")            # the run's checkpoints go on there
     model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
                 seed=args.seed)
     lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
@@ -132,17 +148,23 @@ def cmd_train(args) -> int:
         say(f"training on {n} images: {optimizer}, batch {args.batch_size}, {total} iterations "
             f"({total / per_epoch:.2f} epochs)")
     start = time.perf_counter()
+    counter = _CountSteps()
     history = model.fit(x_train, d_train, epochs=args.epochs or 1, steps=None if args.epochs else total,
                         batch_size=args.batch_size, optimizer=optimizer,
                         validation_data=(x_test, d_test), verbose=0 if args.quiet else 1,
                         eval_every=eval_every, seed=args.seed, lr_schedule=schedule,
                         clip_norm=args.clip_norm, clip_value=args.clip_value,
-                        checkpoint=args.checkpoint or args.resume, resume=args.resume)
+                        checkpoint=args.checkpoint or args.resume, resume=args.resume,
+                        callbacks=[counter])
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
     scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))
-    print(f"{scores} after {'an interrupted run of ' if history.interrupted else ''}"
-          f"{total} iterations in {seconds:.1f} s")
+    print(f"{scores} after {_what_ran(history, counter.steps, total, args.resume)} "
+          f"in {seconds:.1f} s")
+    if args.resume and not counter.steps and not history.interrupted:
+        print(f"zerodl: nothing was trained: the checkpoint {args.resume} already holds "
+              f"{history.n_steps:,} iterations and this run asks for {total:,}; the model, "
+              f"curves and scores are the checkpoint's", file=sys.stderr)
     title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
              f"{optimizer}, batch {args.batch_size}")
     if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
@@ -153,11 +175,35 @@ def cmd_train(args) -> int:
         say(f"model saved to {args.save}")
     if history.interrupted:
         # fit stopped after a whole batch and kept everything: report it as an interruption.
-        print("zerodl: interrupted; the curves" + (", the model" if args.save else "")
+        by = "SIGTERM" if history.signal == "SIGTERM" else "Ctrl-C"
+        print(f"zerodl: interrupted by {by}; the curves" + (", the model" if args.save else "")
               + (" and the checkpoint" if args.checkpoint or args.resume else "")
               + " hold the training done so far", file=sys.stderr)
-        return 130
+        return 143 if history.signal == "SIGTERM" else 130
     return 0
+
+
+class _CountSteps(Callback):
+    """Counts the updates that this ``fit`` call made (a resumed run's earlier ones aside)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
+
+def _what_ran(history, ran: int, total: int, resume: str | None) -> str:
+    """``"1,026 of 300,000 iterations (an interrupted run)"``: the iterations actually done."""
+    done = history.n_steps
+    if history.interrupted:
+        text = f"an interrupted run: {done:,} of {total:,} iterations"
+    else:
+        text = f"{done:,} iterations"
+    if resume:
+        text += f" ({ran:,} in this run, resumed from {resume})"
+    return text
 
 
 def cmd_evaluate(args) -> int:
@@ -202,6 +248,16 @@ COMMANDS.update({name: module.run for name, module in SUBCOMMANDS.items()})
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    stdout = sys.stdout
+    sys.stdout = QuietStdout(stdout)       # a closed pipe must not end a run (QuietStdout)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def _main(argv: list) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)

@@ -12,7 +12,7 @@ import sys
 from ._fileio import atomic_write
 from .benchmarks.suite import (CLOCK, bench_predict, bench_training, blas_threads, machine,
                                peak_memory_of_train, setup_torch, sgemm_peak, time_to_accuracy)
-from .cli_common import UsageError
+from .cli_common import UsageError, check_outputs
 from .datasets import load_mnist
 
 
@@ -89,6 +89,7 @@ def run(args) -> int:
     if args.rounds < 1:
         raise UsageError(f"--rounds must be >= 1; got {args.rounds}.")
     clock = CLOCK[args.clock]
+    check_outputs(args, "--json", "--markdown", make_parents=True)   # before minutes of work
     report: dict = {"machine": machine(), "command": "zerodl " + " ".join(sys.argv[1:]),
                     "clock": args.clock}
     m = report["machine"]

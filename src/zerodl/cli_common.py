@@ -6,6 +6,10 @@ subcommand modules never need to import ``cli.py`` (which imports them).
 from __future__ import annotations
 
 import argparse
+import io
+import os
+
+from ._fileio import check_output_path
 
 
 class UsageError(Exception):
@@ -58,3 +62,58 @@ def say_unless(quiet: bool):
     if quiet:
         return lambda *args: None
     return lambda *args: print(*args, flush=True)
+
+
+def check_outputs(args, *options: str, make_parents: bool = False) -> None:
+    """Check the output files named by ``options`` (``"--plot"``, ...) before any work: each
+    given one must be a regular file or a new one in an existing folder that can be written
+    to (``zerodl._fileio.check_output_path``); ``make_parents`` lets the folders be missing,
+    for commands whose writer creates them. Raises naming the option."""
+    for option in options:
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value is not None:
+            check_output_path(option, value, make_parents=make_parents)
+
+
+class QuietStdout:
+    """``sys.stdout`` while a command runs: a reader that went away must not end the run.
+
+    ``zerodl train ... | head -1``: once ``head`` exits, every write to the pipe fails with
+    ``BrokenPipeError``. A training run must still finish and write its model, curves and
+    checkpoint, so the first such error sends the rest of the output to the null device (at
+    the file-descriptor level, so that Python's own flush at exit does not fail again) and
+    ``went_away`` records it. Everything else is passed to the wrapped stream.
+    """
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.went_away = False
+
+    def write(self, text: str) -> int:
+        if not self.went_away:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._to_devnull()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.went_away:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        self.went_away = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass                # not a real file (a test's capture): dropping output is enough
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)

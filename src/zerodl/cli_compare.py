@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_common import UsageError, parse_init, parse_layers, positive, say_unless
+from .cli_common import UsageError, check_outputs, parse_init, parse_layers, positive, say_unless
 from .compare import compare_optimizers, format_table, plot_comparison
 from .datasets import load_mnist
 from .optimizers import OPTIMIZERS
@@ -72,6 +72,7 @@ def run(args) -> int:
     if args.layers[0] != 784 or args.layers[-1] != 10:
         raise UsageError(f"--layers must run from 784 inputs to 10 outputs for MNIST; got "
                          f"{'-'.join(map(str, args.layers))}")
+    check_outputs(args, "--plot")          # before minutes of training
     (x_train, d_train), (x_test, d_test) = load_mnist(data_dir=args.data_dir)
     if args.train_size:
         x_train, d_train = x_train[:args.train_size], d_train[:args.train_size]

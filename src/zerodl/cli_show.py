@@ -16,6 +16,7 @@ from .model import load, mlp
 from .layers import ACTIVATIONS
 from .optimizers import OPTIMIZERS
 from .toy import TOY_DATASETS
+from ._fileio import check_output_path
 from .cli_common import parse_init, parse_layers, positive
 
 KINDS = ("weights", "activations", "confusion", "mistakes", "boundary", "layers")
@@ -113,6 +114,7 @@ def _check_sizes(sizes: list[int], dataset: str, what: str) -> None:
 def run(args) -> int:
     """Run ``zerodl show`` with parsed ``args``."""
     out = args.out or f"show_{args.kind}.png"
+    check_output_path("--out", out)                 # before the data and the drawing
     model = load(args.model) if args.model else None
     n_in = model.n_in if model else (args.layers or [None])[0]
     if args.kind == "boundary" and (n_in not in (None, 2) or (args.dataset or "mnist") == "mnist"):

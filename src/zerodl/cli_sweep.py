@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_common import UsageError, positive
+from .cli_common import UsageError, check_outputs, positive
 from .sweeps import DEFAULTS, PRESETS, dataset_names, sweep
 
 #: How the text of each setting is read; ``None`` from the word "none".
@@ -127,6 +127,8 @@ def run(args) -> int:
                 raise UsageError(f"zerodl sweep: {name} is given twice (--{name} and --set)")
             base[name] = getattr(args, name)
     seeds = args.seeds or ([0, 1, 2] if args.preset else [0])
+    check_outputs(args, "--plot", "--csv")          # before the runs
+    check_outputs(args, "--out", make_parents=True)     # the sweep creates its folder
     try:
         result = sweep(grid, base=base, dataset=args.dataset, seeds=seeds,
                        workers=args.workers, scheduler=args.scheduler, out=args.out,

@@ -5,6 +5,7 @@ The options become a model, an input and labels; ``zerodl.trace.trace`` does the
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -93,5 +94,18 @@ def run(args) -> int:
     if d is not None and any(isinstance(layer, Step) for layer in model.layers):
         raise UsageError("the step activation has no gradient to trace; omit --d to trace "
                          "the forward pass only")
-    trace(model, x, d, lang=args.lang, precision=args.precision)
+    trace(model, x, d, lang=_printable_lang(args.lang), precision=args.precision)
     return 0
+
+
+def _printable_lang(lang: str) -> str:
+    """``lang``, or ``"en"`` when the output's encoding cannot show its labels (an ASCII-only
+    terminal, ``PYTHONIOENCODING=ascii``): English labels rather than a UnicodeEncodeError."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "".join(LABELS[lang].values()).encode(encoding)
+        return lang
+    except (UnicodeEncodeError, LookupError):
+        print(f"zerodl trace: the output's encoding ({encoding}) cannot show the --lang {lang} "
+              f"labels; printing the English ones (--lang en)", file=sys.stderr)
+        return "en"
