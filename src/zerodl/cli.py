@@ -167,12 +167,24 @@ def cmd_train(args) -> int:
               f"curves and scores are the checkpoint's", file=sys.stderr)
     title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
              f"{optimizer}, batch {args.batch_size}")
-    if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
-        plot_history(history, args.plot, title=title)
-        say(f"curves written to {args.plot}")
+    # The model first, the most costly to lose; a failed write does not stop the next one.
+    writes = []
     if args.save:
-        model.save(args.save)
-        say(f"model saved to {args.save}")
+        writes.append((lambda: model.save(args.save), f"model saved to {args.save}"))
+    if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
+        writes.append((lambda: plot_history(history, args.plot, title=title),
+                       f"curves written to {args.plot}"))
+    failed = []
+    for write, done in writes:
+        try:
+            write()
+            say(done)
+        except (OSError, ValueError) as exc:
+            failed.append(exc)
+    for exc in failed[:-1]:
+        print(f"zerodl: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    if failed:
+        raise failed[-1]
     if history.interrupted:
         # fit stopped after a whole batch and kept everything: report it as an interruption.
         by = "SIGTERM" if history.signal == "SIGTERM" else "Ctrl-C"
