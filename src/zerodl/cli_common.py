@@ -112,7 +112,7 @@ class QuietStdout:
                 os.dup2(devnull, self.stream.fileno())
             finally:
                 os.close(devnull)
-        except (OSError, ValueError, io.UnsupportedOperation):
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
             pass                # not a real file (a test's capture): dropping output is enough
 
     def __getattr__(self, name):
