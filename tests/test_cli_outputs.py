@@ -137,7 +137,7 @@ def test_a_write_error_at_the_end_names_each_real_file_and_keeps_the_old_ones(
     assert code == 2
     lines = err.splitlines()
     assert lines == [f"zerodl: error: [Errno 28] could not write {folder / name}: No space left "
-                     f"on device; its previous contents are unchanged" for name in
+                     f"on device; its previous contents are unchanged." for name in
                      ("old.npz", "c.png")], err
     assert tree(folder) == before
 

@@ -51,7 +51,8 @@ def check_output_path(name: str, value, *, make_parents: bool = False) -> Path:
         where = ("on a read-only file system" if _read_only_fs(folder)
                  else "that you may not write to")
         raise PermissionError(f"{name} must be in a folder you can write to; got "
-                              f"{_show(path)}, in the folder {_show(folder)} {where}.")
+                              f"{_show(path)}, in the folder "
+                              f"{_show(Path(os.path.abspath(folder)))} {where}.")
     return path
 
 
@@ -110,8 +111,8 @@ def _write_error(exc: OSError, path: Path, existed: bool) -> OSError:
     reason = exc.strerror or str(exc) or type(exc).__name__
     kept = "its previous contents are unchanged" if existed else "no file was left there"
     # OSError(errno, text) picks the subclass of the errno (PermissionError, ...).
-    return OSError(exc.errno, f"could not write {path}: {reason}; {kept}") if exc.errno \
-        else OSError(f"could not write {path}: {reason}; {kept}")
+    return OSError(exc.errno, f"could not write {path}: {reason}; {kept}.") if exc.errno \
+        else OSError(f"could not write {path}: {reason}; {kept}.")
 
 
 @contextlib.contextmanager

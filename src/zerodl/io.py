@@ -43,12 +43,15 @@ def save_model(model, path: str | os.PathLike) -> None:
             raise ValueError(f"params[{key!r}] must hold only finite numbers to be saved "
                              f"(zerodl.load refuses NaN and inf); got {plain(p[index])!r} at "
                              f"index {index[0] if len(index) == 1 else index} "
-                             f"({int(bad.sum())} such value(s) in all). Nothing was written to "
-                             f"{path}.")
+                             f"({_count(int(bad.sum()))}). Nothing was written to {path}.")
     config = {"format": FORMAT, "version": VERSION, **model.get_config()}
     arrays = {key: np.ascontiguousarray(p) for key, p in model.params.items()}
     with atomic_write(path, make_parents=False) as f:
         np.savez(f, **{CONFIG_KEY: np.array(json.dumps(config))}, **arrays)
+
+
+def _count(n: int) -> str:
+    return "1 such value in all" if n == 1 else f"{n:,} such values in all"
 
 
 def invalid_file(path, why: str, what: str = MODEL_FILE) -> ValueError:
