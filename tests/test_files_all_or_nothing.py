@@ -391,3 +391,22 @@ def test_a_programs_own_sigterm_handler_is_left_alone():
         assert seen == [signal.SIGTERM] and not history.interrupted and history.n_steps == 8
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_load_of_a_fifo_is_refused_without_blocking(folder):
+    import threading
+    outcome = []
+
+    def load():
+        try:
+            zerodl.load(folder / "fifo")
+        except Exception as exc:          # noqa: BLE001 - the type is asserted below
+            outcome.append(exc)
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    if reader.is_alive():                 # blocked opening the FIFO: release it, then fail
+        with open(folder / "fifo", "wb"):
+            pass
+        raise AssertionError("load blocked on a FIFO")
+    assert isinstance(outcome[0], (FileNotFoundError, ValueError))

@@ -750,6 +750,8 @@ def load(path: str | os.PathLike) -> Sequential:
 def _is_checkpoint(path) -> bool:
     """Whether ``path`` is an archive holding a checkpoint's header (its zip directory only
     is read, nothing is decompressed)."""
+    if not path.is_file():          # a FIFO would block the reading; read_model reports it
+        return False
     try:
         with zipfile.ZipFile(path) as archive:
             return f"{STATE_KEY}.npy" in archive.namelist()
