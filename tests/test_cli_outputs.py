@@ -245,3 +245,26 @@ def test_trace_on_an_ascii_only_output_prints_english_labels():
     utf8 = subprocess.run(zerodl_cmd("trace"), env={**ENV, "PYTHONIOENCODING": "utf-8"},
                           capture_output=True, timeout=60)
     assert "重み1" in utf8.stdout.decode("utf-8") and not utf8.stderr
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--save", "{f}/ck.npz", "--checkpoint", "{f}/ck.npz"],
+     "--checkpoint must name another file than --save"),
+    (["--save", "{f}/c.png"], "--save must name another file than --plot"),
+    (["--save", "{f}/sub/m.npz", "--checkpoint", "{f}/link.npz/m.npz"],      # link.npz -> sub
+     "--checkpoint must name another file than --save"),
+])
+def test_train_refuses_two_outputs_on_one_file(folder, capsys, no_data, extra, words):
+    before = tree(folder)
+    argv = train(folder, *[a.format(f=folder) for a in extra])
+    assert main(argv) == 2
+    assert words in one_line(capsys)
+    assert tree(folder) == before
+
+
+def test_resume_and_save_on_one_file_is_refused(folder, capsys, no_data):
+    (folder / "ck.npz").write_bytes(b"a checkpoint")
+    before = tree(folder)
+    assert main(train(folder, "--resume", folder / "ck.npz", "--save", folder / "ck.npz")) == 2
+    assert "--resume must name another file than --save" in one_line(capsys)
+    assert tree(folder) == before

@@ -125,6 +125,7 @@ def cmd_train(args) -> int:
     check_outputs(args, "--plot", "--save", "--checkpoint")
     if args.resume and not args.checkpoint:
         check_outputs(args, "--resume")            # the run's checkpoints go on there
+    _check_distinct(args, "--plot", "--save", "--checkpoint" if args.checkpoint else "--resume")
     model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
                 seed=args.seed)
     lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
@@ -146,7 +147,8 @@ def cmd_train(args) -> int:
     if not args.quiet:
         model.summary()
         say(f"training on {n} images: {optimizer}, batch {args.batch_size}, {total} iterations "
-            f"({total / per_epoch:.2f} epochs)")
+            f"({total / per_epoch:.2f} epochs)"
+            f"{f', resuming the run in {args.resume}' if args.resume else ''}")
     start = time.perf_counter()
     counter = _CountSteps()
     history = model.fit(x_train, d_train, epochs=args.epochs or 1, steps=None if args.epochs else total,
@@ -193,6 +195,20 @@ def cmd_train(args) -> int:
               + " hold the training done so far", file=sys.stderr)
         return 143 if history.signal == "SIGTERM" else 130
     return 0
+
+
+def _check_distinct(args, *options: str) -> None:
+    """Two outputs on one file would overwrite each other (the model over the checkpoint)."""
+    seen: dict[str, str] = {}
+    for option in options:
+        value = getattr(args, option.lstrip("-"))
+        if value is None:
+            continue
+        real = os.path.realpath(os.path.expanduser(value))
+        if real in seen:
+            raise UsageError(f"{option} must name another file than {seen[real]}; got {value} "
+                             f"for both (one would overwrite the other)")
+        seen[real] = option
 
 
 class _CountSteps(Callback):
