@@ -185,3 +185,47 @@ def test_a_write_failing_anywhere_names_the_target_and_keeps_the_old_file(data):
         assert snapshot(folder) == before
         assert f"could not write {path}: {os.strerror(code)}" in message
         assert ".tmp" not in message
+
+
+def _same_state(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same_state(a[k], b[k])
+                                                                    for k in a)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return a == b
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(sorted(TARGETS)), seed=st.integers(0, 2 ** 16),
+       batch_size=st.integers(1, 12))
+def test_fit_with_any_checkpoint_target_trains_or_changes_nothing(name, seed, batch_size):
+    from zerodl.optimizers import Adam
+    rng = np.random.default_rng(seed)
+    x, d = rng.standard_normal((12, 3)), rng.integers(0, 2, 12)
+    model, optimizer = mlp([3, 4, 2], seed=seed), Adam(0.01)
+    model.fit(x, d, batch_size=4, verbose=0, optimizer=optimizer)     # some optimizer state
+    relative, writable = TARGETS[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        populate(folder)
+        before, saved, state = snapshot(folder), weights(model), optimizer.state_dict()
+        try:
+            model.fit(x, d, epochs=2, batch_size=batch_size, verbose=0, optimizer=optimizer,
+                      checkpoint=folder / relative)
+        except (ValueError, OSError) as exc:
+            assert not writable, f"{name}: {exc}"
+            assert "checkpoint must be" in str(exc)
+            assert snapshot(folder) == before
+            assert all(np.array_equal(saved[k], model.params[k]) for k in saved)
+            assert _same_state(optimizer.state_dict(), state)
+            return
+        assert writable, name
+        after = snapshot(folder)
+        real = Path(os.path.realpath(folder / relative))
+        assert {k for k in after if after[k] != before.get(k)} == {
+            str(real.relative_to(folder.resolve()))}
+        resumed = mlp([3, 4, 2], seed=seed)
+        resumed.fit(x, d, epochs=2, batch_size=batch_size, verbose=0,
+                    optimizer=Adam(0.01), resume=folder / relative)
+        assert all(np.array_equal(resumed.params[k], model.params[k]) for k in saved)
