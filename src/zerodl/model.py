@@ -164,7 +164,8 @@ class _Progress(Callback):
 
     def on_train_end(self, logs=None):
         if self.model.history.interrupted and self.verbose:
-            print(f"fit: interrupted after step {self.run.step} (epoch {self.run.epoch}); the "
+            by = " by SIGTERM" if self.model.history.signal == "SIGTERM" else ""
+            print(f"fit: interrupted{by} after step {self.run.step} (epoch {self.run.epoch}); the "
                   f"model keeps the weights of that step and the History what was recorded"
                   f"{f', checkpoint written to {self.checkpoint}' if self.checkpoint else ''}.",
                   file=sys.stderr)
