@@ -116,6 +116,8 @@ def test_train_refuses_a_read_only_folder_before_loading_data(folder, capsys, no
     (["compare-optimizers", "--plot", "{f}/nope/o.png"], "--plot must be in an existing folder"),
     (["sweep", "--grid", "lr=0.1", "--dataset", "xor", "--csv", "{f}/sub"],
      "--csv must be a regular file"),
+    (["sweep", "--grid", "lr=0.1", "--dataset", "xor", "--out", "{f}/fifo"],
+     "--out must be a regular file"),
     (["bench", "--json", "{f}/sub"], "--json must be a regular file"),
     (["show", "weights", "--out", "{f}/nope/w.png"], "--out must be in an existing folder"),
 ])
@@ -268,3 +270,11 @@ def test_resume_and_save_on_one_file_is_refused(folder, capsys, no_data):
     assert main(train(folder, "--resume", folder / "ck.npz", "--save", folder / "ck.npz")) == 2
     assert "--resume must name another file than --save" in one_line(capsys)
     assert tree(folder) == before
+
+
+def test_trace_into_a_closed_pipe_finishes_quietly(monkeypatch, capsys):
+    stdout = ClosedAfterOneLine()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["trace", "--lang", "en"]) == 0
+    assert sys.stdout is stdout and len(stdout.lines) == 1
+    assert capsys.readouterr().err == ""

@@ -277,6 +277,8 @@ COMMANDS.update({name: module.run for name, module in SUBCOMMANDS.items()})
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     stdout = sys.stdout
+    if stdout is None:                     # no console at all (pythonw): nothing to guard
+        return _main(argv)
     sys.stdout = QuietStdout(stdout)       # a closed pipe must not end a run (QuietStdout)
     try:
         return _main(argv)
