@@ -223,7 +223,9 @@ class _CountSteps(Callback):
 
 
 def _what_ran(history, ran: int, total: int, resume: str | None) -> str:
-    """``"1,026 of 300,000 iterations (an interrupted run)"``: the iterations actually done."""
+    """The iterations actually done, from the ``History``, not the ones asked for:
+    ``"an interrupted run: 1,026 of 300,000 iterations"``, ``"1,000 iterations"``, and for a
+    resumed run ``"... (400 in this run, resumed from ck.npz)"``."""
     done = history.n_steps
     if history.interrupted:
         text = f"an interrupted run: {done:,} of {total:,} iterations"
