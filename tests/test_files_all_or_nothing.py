@@ -215,16 +215,22 @@ def test_a_missing_folder_is_named_and_not_created(folder):
     assert tree(folder) == before
 
 
-def test_a_read_only_folder_is_refused_up_front(folder, monkeypatch):
-    class ReadOnly:
-        f_flag = os.ST_RDONLY
+@pytest.mark.parametrize("flag,where", [(os.ST_RDONLY, "on a read-only file system"),
+                                        (0, "that you may not write to")])
+def test_a_read_only_folder_is_refused_up_front(folder, monkeypatch, flag, where):
+    class Statvfs:
+        f_flag = flag
+    # As a user without write permission (the tests may run as root, who has it anyway).
     monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
-    monkeypatch.setattr(os, "statvfs", lambda path: ReadOnly())
-    before = tree(folder)
-    with pytest.raises(PermissionError, match="path must be in a folder you can write to; got "
-                                              "'.*good.npz', .* on a read-only file system"):
-        net().save(folder / "good.npz")
-    assert tree(folder) == before
+    monkeypatch.setattr(os, "statvfs", lambda path: Statvfs())
+    model = net()
+    saved, before = weights(model), tree(folder)
+    with pytest.raises(PermissionError, match=f"path must be in a folder you can write to; got "
+                                              f"'.*good.npz', in the folder '.*' {where}"):
+        model.save(folder / "good.npz")
+    with pytest.raises(PermissionError, match="checkpoint must be in a folder you can write"):
+        model.fit(X, D, verbose=0, checkpoint=folder / "ck.npz")
+    assert tree(folder) == before and same(weights(model), saved)
 
 
 # -- errors while writing name the real file and keep the old one -----------------------------
