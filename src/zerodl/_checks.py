@@ -117,12 +117,18 @@ def _first_bad(a, bad) -> str:
     return f"{plain(a[index])!r} at index {where} ({count} such value{'s' if count > 1 else ''} in all)"
 
 
-def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True):
+def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True,
+                dtype=None):
     """Return ``value`` as a numeric ``ndarray`` with at least one element.
 
     Refused: nested lists of unequal lengths, anything that is not bool, int or float
     (strings, None, objects, complex), fewer than ``min_ndim`` dimensions, zero samples, and
     (with ``finite``) NaN or infinite values, reported with the first one's index.
+
+    With a float ``dtype`` the array is returned cast to it (no copy when it already has
+    it), and ``finite`` is checked after the cast: a value finite in float64 but beyond the
+    range of float32 (about 3.4e38) or float16 (65504) would become inf there, so it is
+    refused with the dtype's range.
     """
     try:
         a = np.asarray(value)
@@ -139,10 +145,46 @@ def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True
                          f"{got}.")
     if a.size == 0:
         raise ValueError(f"{name} must hold at least one sample; got {_describe_array(a)}.")
+    if dtype is not None:
+        return _cast_finite(name, a, np.dtype(dtype), finite)
     if finite and a.dtype.kind == "f" and not _all_finite(a):
-        raise ValueError(f"{name} must hold only finite numbers (no NaN or inf); got "
-                         f"{_first_bad(a, ~np.isfinite(a))}.")
+        _refuse_non_finite(name, a)
     return a
+
+
+def _refuse_non_finite(name: str, a: np.ndarray):
+    raise ValueError(f"{name} must hold only finite numbers (no NaN or inf); got "
+                     f"{_first_bad(a, ~np.isfinite(a))}.")
+
+
+def _can_overflow(source: np.dtype, target: np.dtype) -> bool:
+    """Whether casting ``source`` to the float ``target`` can turn a finite value into inf:
+    a wider float, or integers beyond ``target``'s largest value (uint16 into float16)."""
+    if source.kind == "f":
+        return source.itemsize > target.itemsize
+    if source.kind == "b":
+        return False
+    return float(np.iinfo(source).max) > float(np.finfo(target).max)
+
+
+def _cast_finite(name: str, a: np.ndarray, dtype: np.dtype, finite: bool) -> np.ndarray:
+    """``a`` cast to ``dtype``; with ``finite``, refuse NaN, inf and values the cast makes
+    inf. One finiteness pass either way: on the cast array, which is the smaller one."""
+    if not finite:
+        return a.astype(dtype, copy=False)
+    if not _can_overflow(a.dtype, dtype):
+        if a.dtype.kind == "f" and not _all_finite(a):
+            _refuse_non_finite(name, a)
+        return a.astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = a.astype(dtype)
+    if not _all_finite(cast):
+        if a.dtype.kind == "f" and not _all_finite(a):
+            _refuse_non_finite(name, a)
+        top = float(np.finfo(dtype).max)
+        raise ValueError(f"{name} must be within {dtype}'s range (±{top:.3g}), the model's "
+                         f"dtype; got {_first_bad(a, ~np.isfinite(cast))}.")
+    return cast
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -166,7 +208,7 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(total)) or bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
-def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
+def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int, dtype=None):
     """Return labels ``d`` as an array after checking them against the network's output.
 
     ``kind`` is the output's rule (``Output.label_kind``):
@@ -176,8 +218,10 @@ def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
       - ``"targets"`` (identity): any finite numbers of shape (N, n_out), or (N,) for one
         output.
     ``n_samples`` is the number of rows of ``x``: there must be one label per sample.
+    ``dtype``: the model's float type; ``"targets"`` are returned cast to it and must stay
+    finite there (the other kinds are bounded by their rules and cast later).
     """
-    d = check_array(name, d)
+    d = check_array(name, d, dtype=dtype if kind == "targets" else None)
     if d.ndim > 2:
         raise ValueError(f"{name} must be labels of shape ({n_samples},) or ({n_samples}, "
                          f"{n_out}); got {_describe_array(d)}.")

@@ -379,8 +379,12 @@ class Sequential:
         return outputs
 
     def prepare_inputs(self, x, name: str = "x") -> np.ndarray:
-        """Check ``x`` and bring it to shape (N, n_in) in the model's dtype."""
-        x = check_array(name, x)
+        """Check ``x`` and bring it to shape (N, n_in) in the model's dtype.
+
+        The values must be finite in that dtype: 1e39 is finite in float64 but inf in
+        float32 (and 70000 in float16), so the check runs on the cast array.
+        """
+        x = check_array(name, x, dtype=self.dtype)
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
@@ -388,12 +392,12 @@ class Sequential:
         if x.shape[1] != self.n_in:
             raise ValueError(f"{name} must have {self.n_in} features per sample (the network's "
                              f"input size); got {x.shape[1]} ({name}.shape={x.shape}).")
-        return x.astype(self.dtype, copy=False)
+        return x
 
     def prepare_labels(self, d, n: int, name: str = "d") -> np.ndarray:
         """Check labels for ``n`` samples and bring them to the form the output layer takes."""
         d = check_labels(name, d, kind=getattr(self.output, "label_kind", "targets"),
-                         n_samples=n, n_out=self.n_out)
+                         n_samples=n, n_out=self.n_out, dtype=self.dtype)
         return self.output.prepare_labels(d, self.n_out, self.dtype)
 
     def predict(self, x) -> np.ndarray:
