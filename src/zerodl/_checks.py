@@ -82,6 +82,22 @@ def check_path(name: str, value: Any) -> Path:
     return Path(path).expanduser()
 
 
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def describe_bytes(n: int) -> str:
+    """``"3.4 GB"``: a byte count for people (powers of 1000)."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+
+
 def check_seed(name: str, value: Any) -> Any:
     """Return ``value`` if it is ``None``, an integer >= 0 or a ``np.random.Generator``."""
     rule = "None, an integer >= 0 or a numpy Generator"
