@@ -117,7 +117,7 @@ def check_float_dtype(name: str, value: Any):
     except TypeError:
         _fail(name, "a floating type such as np.float32", value, TypeError)
     if dtype.kind != "f":
-        _fail(name, "a floating type such as np.float32", dtype)
+        _fail(name, "a floating type such as np.float32", dtype.name)
     return dtype
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import functions as F
-from ._checks import check_int, check_number
+from ._checks import (check_float_dtype, check_int, check_number, describe_bytes,
+                      physical_memory, plain)
 from ._registry import Registry
 from .initializers import describe, get_initializer
 
@@ -50,6 +51,20 @@ class Layer:
         return f"{type(self).__name__}({args})"
 
 
+def dense_bytes(n_in: int, n_out: int, dtype) -> int:
+    """Bytes a Dense layer holds: weights and bias, and their gradients of the same size."""
+    return 2 * (n_in * n_out + n_out) * np.dtype(dtype).itemsize
+
+
+def check_fits_in_memory(what: str, nbytes: int, dtype) -> None:
+    """Refuse, before allocating, parameters larger than this machine's whole memory."""
+    memory = physical_memory()
+    if memory is not None and nbytes > memory:
+        raise ValueError(f"{what} must fit in memory: its {np.dtype(dtype)} weights and "
+                         f"gradients need {describe_bytes(nbytes)}, this machine has "
+                         f"{describe_bytes(memory)}.")
+
+
 class Dense(Layer):
     """Affine layer ``y = x W + b`` (the course's 総入力 ``u = xW + b``).
 
@@ -63,11 +78,27 @@ class Dense(Layer):
         super().__init__()
         self.n_in = check_int("n_in", n_in, minimum=1)
         self.n_out = check_int("n_out", n_out, minimum=1)
+        dtype = check_float_dtype("dtype", dtype)
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be None or a numpy Generator (np.random.default_rng"
+                            f"(seed)); got {plain(rng)!r}.")
+        initializer = get_initializer(init)
         self.init = describe(init)
+        what = f"Dense({self.n_in}, {self.n_out})"
+        check_fits_in_memory(what, dense_bytes(self.n_in, self.n_out, dtype), dtype)
         rng = np.random.default_rng() if rng is None else rng
-        W = np.asarray(get_initializer(init)(rng, self.n_in, self.n_out, dtype), dtype=dtype)
-        self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        try:
+            W = np.asarray(initializer(rng, self.n_in, self.n_out, dtype), dtype=dtype)
+            if W.shape != (self.n_in, self.n_out):
+                raise ValueError(f"init must give weights of shape (n_in, n_out) = "
+                                 f"{(self.n_in, self.n_out)}; got shape {W.shape}.")
+            self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
+            self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        except MemoryError:
+            # Less free memory than the machine has: the same one-line refusal.
+            need = describe_bytes(dense_bytes(self.n_in, self.n_out, dtype))
+            raise ValueError(f"{what} must fit in memory: its {dtype} weights and gradients "
+                             f"need {need}, which could not be allocated.") from None
         self.x: np.ndarray | None = None
 
     @property
