@@ -10,6 +10,7 @@ import copy
 
 import numpy as np
 
+from ._checks import check_number
 from .functions import numerical_gradient
 
 #: Largest relative error (see ``gradient_errors``) for which backpropagation agrees with
@@ -44,6 +45,7 @@ def gradient_errors(model, x, d, h: float = 1e-5) -> dict[str, float]:
     itself is not changed. Backpropagation agrees when every error is below
     ``GRADIENT_CHECK_TOLERANCE``.
     """
+    h = check_number("h", h, low=0.0, low_open=True)
     net = _as_float64(model)
     analytic = net.gradient(x, d)
     x = net.prepare_inputs(x)
