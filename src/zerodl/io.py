@@ -232,6 +232,10 @@ def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     def check_declared(raw: np.ndarray | None, declared: dict[str, Declared]) -> None:
         config, shapes = _model_config(path, {} if raw is None else {CONFIG_KEY: raw})
         dtype = config["dtype"]
+        keys = set(declared) - {CONFIG_KEY}
+        if keys != set(shapes):
+            raise invalid_file(path, f"it holds parameters {sorted(keys)} but the "
+                                     f"architecture needs {sorted(shapes)}")
         for key, (shape, kind) in declared.items():
             if key in shapes and (shape != shapes[key] or kind != dtype):
                 raise invalid_file(path, f"parameter {key} has shape {shape} and dtype {kind}; "
