@@ -5,6 +5,7 @@ received, e.g. ``lr must be a positive number; got -0.1.``
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 from pathlib import Path
@@ -173,33 +174,54 @@ def _refuse_non_finite(name: str, a: np.ndarray):
                      f"{_first_bad(a, ~np.isfinite(a))}.")
 
 
-def _can_overflow(source: np.dtype, target: np.dtype) -> bool:
-    """Whether casting ``source`` to the float ``target`` can turn a finite value into inf:
-    a wider float, or integers beyond ``target``'s largest value (uint16 into float16)."""
+@functools.lru_cache(maxsize=None)
+def _overflow_limit(source: np.dtype, target: np.dtype) -> float | None:
+    """The largest magnitude the float ``target`` holds when casting ``source`` to it can
+    turn a finite value into inf (a wider float, or integers beyond it: uint16 into
+    float16); None when it cannot."""
+    top = float(np.finfo(target).max)
     if source.kind == "f":
-        return source.itemsize > target.itemsize
-    if source.kind == "b":
-        return False
-    return float(np.iinfo(source).max) > float(np.finfo(target).max)
+        return top if source.itemsize > target.itemsize else None
+    if source.kind == "b" or float(np.iinfo(source).max) <= top:
+        return None
+    return top
 
 
 def _cast_finite(name: str, a: np.ndarray, dtype: np.dtype, finite: bool) -> np.ndarray:
     """``a`` cast to ``dtype``; with ``finite``, refuse NaN, inf and values the cast makes
-    inf. One finiteness pass either way: on the cast array, which is the smaller one."""
-    if not finite:
-        return a.astype(dtype, copy=False)
-    if not _can_overflow(a.dtype, dtype):
-        if a.dtype.kind == "f" and not _all_finite(a):
+    inf (1e39 in float32, 70000 in float16).
+
+    Large casts to float32 or float64 cast first and test the result, the smaller array,
+    with ``_all_finite``'s dot product: one pass. Small ones, and float16 (which has no
+    fast dot product), compare the source's largest magnitude with the range.
+    """
+    limit = _overflow_limit(a.dtype, dtype) if finite else None
+    if limit is None:
+        if finite and a.dtype.kind == "f" and not _all_finite(a):
             _refuse_non_finite(name, a)
         return a.astype(dtype, copy=False)
-    with np.errstate(over="ignore", invalid="ignore"):
-        cast = a.astype(dtype)
-    if not _all_finite(cast):
-        if a.dtype.kind == "f" and not _all_finite(a):
-            _refuse_non_finite(name, a)
-        top = float(np.finfo(dtype).max)
-        raise ValueError(f"{name} must be within {dtype}'s range (±{top:.3g}), the model's "
-                         f"dtype; got {_first_bad(a, ~np.isfinite(cast))}.")
+    if dtype.itemsize >= 4 and a.size > 4096:
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = a.astype(dtype)
+        if _all_finite(cast):
+            return cast
+    else:
+        if a.dtype.kind == "f":
+            # One reduction for both rules: NaN propagates through max and fails the test.
+            fits = np.maximum.reduce(np.abs(a), axis=None) <= limit
+        else:
+            fits = -limit <= np.minimum.reduce(a, axis=None) and np.maximum.reduce(
+                a, axis=None) <= limit
+        if fits:
+            return a.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = a.astype(dtype)
+    if a.dtype.kind == "f" and not _all_finite(a):
+        _refuse_non_finite(name, a)
+    bad = ~np.isfinite(cast)
+    if bad.any():      # else: values just above the largest that round down to it
+        raise ValueError(f"{name} must be within {dtype}'s range (±{limit:.3g}), the model's "
+                         f"dtype; got {_first_bad(a, bad)}.")
     return cast
 
 
@@ -213,7 +235,7 @@ def _all_finite(a: np.ndarray) -> bool:
     plain sum) proves that every value is finite. A non-finite result may also be a finite
     overflow, so only then the exact test (min and max propagate NaN).
     """
-    if a.size <= 4096:
+    if a.size <= 4096 or a.dtype == np.float16:     # no BLAS dot product for float16
         return np.count_nonzero(np.isfinite(a)) == a.size
     with np.errstate(over="ignore", invalid="ignore"):
         if a.flags.c_contiguous:
