@@ -420,8 +420,8 @@ def test_sizes_that_are_not_a_list_are_refused(sizes):
 @pytest.mark.parametrize("h,message", [
     (0, r"^h must be a number in \(0\.0, inf\); got 0\.0\.$"),
     (-1e-5, r"^h must be a number in \(0\.0, inf\); got -1e-05\.$"),
-    (1e-300, r"^h must be large enough to change x in its dtype \(float64\); got h=1e-300, "
-             r"and x\[0, 0\] = .* plus or minus h rounds to the same number\.$"),
+    (1e-300, r"^h must be large enough to change every parameter in float64; got h=1e-300, "
+             r"and W1\[0, 0\] = .* plus or minus h rounds to the same number\.$"),
 ])
 def test_gradient_check_refuses_a_useless_step(h, message):
     model = mlp([4, 3, 3], seed=0)
@@ -429,6 +429,15 @@ def test_gradient_check_refuses_a_useless_step(h, message):
     with pytest.raises(ValueError, match=message):
         gradient_check(model, X[:3], D[:3], h=h)
     assert same_params(model, weights)
+
+
+def test_finite_differences_refuse_a_step_that_changes_nothing():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^h must be large enough to change x in its dtype "
+                                         r"\(float64\); got h=1e-20, and x\[0\] = 1\.0 plus "
+                                         r"or minus h rounds to the same number\.$"):
+        F.numerical_gradient(lambda v: float(v @ v), x, h=1e-20)
+    assert x.tolist() == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS.names()))
