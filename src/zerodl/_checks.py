@@ -162,8 +162,9 @@ def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True
                          f"{got}.")
     if a.size == 0:
         raise ValueError(f"{name} must hold at least one sample; got {_describe_array(a)}.")
-    if dtype is not None:
-        return _cast_finite(name, a, np.dtype(dtype), finite)
+    if dtype is not None and a.dtype != dtype:
+        return _cast_finite(name, a, dtype if isinstance(dtype, np.dtype) else np.dtype(dtype),
+                            finite)
     if finite and a.dtype.kind == "f" and not _all_finite(a):
         _refuse_non_finite(name, a)
     return a

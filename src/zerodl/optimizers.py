@@ -18,8 +18,9 @@ allocated on first use, and casts Python-float hyper-parameters to the parameter
 a float32 network stays float32 and no step after the first allocates an array.
 
 float16: the adaptive rules (AdaGrad, RMSProp, AdaDelta, Adam) update float16 parameters
-through float32 copies and keep their state in float32, since their ``eps`` and squared
-gradients underflow to 0 in float16; SGD and its momentum variants stay in float16.
+through float32 copies (two new arrays per parameter and step) and keep their state in
+float32, since their ``eps`` and squared gradients underflow to 0 in float16; SGD and its
+momentum variants stay in float16.
 """
 from __future__ import annotations
 
