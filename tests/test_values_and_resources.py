@@ -299,6 +299,44 @@ def test_missing_parameters_are_refused_before_building_the_model(tmp_path, monk
                                   r"\['W1', 'b1'\]\.$", monkeypatch, limit=1_000_000)
 
 
+def test_a_checkpoint_with_a_zip_of_zeros_is_refused_before_reading(tmp_path, monkeypatch):
+    model, optimizer = mlp([4, 5, 3], seed=1), Adam(0.01)
+    model.fit(X, D, epochs=1, batch_size=12, optimizer=optimizer, verbose=0)
+    path = tmp_path / "ck.npz"
+    save_checkpoint(path, model, optimizer, np.random.default_rng(0).bit_generator.state,
+                    History(), {"epoch": 1, "step": 1, "batches": 0, "loss_sum": 0.0,
+                                "correct": 0, "seen": 0, "n_samples": 12, "batch_size": 12})
+    with zipfile.ZipFile(path) as zf:
+        entries = {info.filename: zf.read(info) for info in zf.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            if name == "a2.npy":        # W2's place: 3000 x 3000 zeros, 36 MB unpacked
+                write_member(zf, "a2", {"descr": "<f4", "fortran_order": False,
+                                        "shape": (3000, 3000)}, 3000 * 3000 * 4)
+            else:
+                zf.writestr(name, data)
+    target, target_opt = mlp([4, 5, 3], seed=2), Adam(0.01)
+    target.fit(X, D, epochs=1, batch_size=12, optimizer=target_opt, verbose=0)
+    weights, state = snapshot(target), copy.deepcopy(target_opt.state_dict())
+    read = []
+    real = np.lib.format.read_array
+    monkeypatch.setattr(np.lib.format, "read_array",
+                        lambda f, *a, **k: read.append(1) or real(f, *a, **k))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} is not a valid zerodl "
+                                             r"checkpoint: its entry 'a2' has shape \(3000, "
+                                             r"3000\), the shape of none of the model's "
+                                             r"parameters\.$"):
+            load_checkpoint(path, target, target_opt, np.random.default_rng(0), History(),
+                            n_samples=12, batch_size=12)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000 and read == [1]            # only the header was read
+    assert same_params(target, weights) and same_state(target_opt.state_dict(), state)
+
+
 def test_a_checkpoint_with_a_lying_entry_changes_nothing(tmp_path):
     model, optimizer = mlp([4, 5, 3], seed=1), Adam(0.01)
     model.fit(X, D, epochs=1, batch_size=12, optimizer=optimizer, verbose=0)
