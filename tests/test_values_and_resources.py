@@ -505,3 +505,25 @@ def test_ragged_lists_are_named_in_functions(call):
     with pytest.raises(ValueError, match=r"^[dxy] must be a rectangular array of numbers; got a "
                                          r"list that NumPy cannot turn into one array"):
         call()
+
+
+def test_layers_by_hand_name_wrong_shapes_and_a_missing_forward():
+    dense = Dense(3, 2, rng=np.random.default_rng(0))
+    with pytest.raises(RuntimeError, match=r"^Dense\.backward must follow a forward"):
+        dense.backward(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^x must have shape \(N, 3\) for Dense\(n_in=3, "
+                                         r"n_out=2, init='he'\), one row of 3 inputs per "
+                                         r"sample; got shape \(2, 4\)\.$"):
+        dense.forward(np.ones((2, 4)))
+    assert dense.x is None                         # the refused forward kept nothing
+    x = np.ones((2, 3), dtype=np.float32)
+    dense.forward(x)
+    grads = {k: g.copy() for k, g in dense.grads.items()}
+    with pytest.raises(ValueError, match=r"^dy must have shape \(2, 2\) for Dense\(.*\) after a "
+                                         r"forward of x with shape \(2, 3\); got shape \(3, 2\)"):
+        dense.backward(np.ones((3, 2), dtype=np.float32))
+    assert all(np.array_equal(dense.grads[k], grads[k]) for k in grads)
+    for layer in (ReLU(), zerodl.layers.Sigmoid(), zerodl.layers.Tanh(),
+                  zerodl.layers.LeakyReLU()):
+        with pytest.raises(RuntimeError, match=rf"^{type(layer).__name__}\.backward must follow"):
+            layer.backward(np.ones((1, 2)))

@@ -42,6 +42,14 @@ class Layer:
                  out: np.ndarray | None = None) -> np.ndarray | None:
         raise NotImplementedError
 
+    def _cached(self, name: str) -> np.ndarray:
+        """What ``forward`` kept for ``backward``; refused when there was no forward."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward must follow a forward: it "
+                               f"uses what forward kept; call forward first.")
+        return value
+
     def get_config(self) -> dict:
         """The JSON-able arguments that rebuild this layer (parameters are stored apart)."""
         return {"type": type(self).__name__}
@@ -110,6 +118,10 @@ class Dense(Layer):
         return self.params["b"]
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.n_in:
+            raise ValueError(f"x must have shape (N, {self.n_in}) for {self!r}, one row of "
+                             f"{self.n_in} inputs per sample; got shape {x.shape}.")
         self.x = x
         y = np.matmul(x, self.W, out=out)
         y += self.b          # in place: no second (N, n_out) array for the bias
@@ -117,6 +129,11 @@ class Dense(Layer):
 
     def backward(self, dy: np.ndarray, need_dx: bool = True,
                  out: np.ndarray | None = None) -> np.ndarray | None:
+        x = self._cached("x")
+        if np.shape(dy) != x.shape[:-1] + (self.n_out,):
+            raise ValueError(f"dy must have shape {x.shape[:-1] + (self.n_out,)} for {self!r} "
+                             f"after a forward of x with shape {x.shape}; got shape "
+                             f"{np.shape(dy)}.")
         # out= writes into the gradient arrays the optimizer already holds references to.
         if len(dy) == 1:    # one sample: x.T dy is an outer product, which a broadcast
             np.multiply(self.x.T, dy, out=self.grads["W"])   # multiply does 2-3x faster
@@ -141,7 +158,7 @@ class ReLU(Layer):
         return self.y
 
     def backward(self, dy, need_dx=True, out=None):
-        return np.multiply(dy, self.y > 0, out=out)
+        return np.multiply(dy, self._cached("y") > 0, out=out)
 
 
 class LeakyReLU(Layer):
@@ -156,7 +173,7 @@ class LeakyReLU(Layer):
         return np.where(self.mask, x, x * x.dtype.type(self.alpha))
 
     def backward(self, dy, need_dx=True, out=None):
-        return np.where(self.mask, dy, dy * dy.dtype.type(self.alpha))
+        return np.where(self._cached("mask"), dy, dy * dy.dtype.type(self.alpha))
 
     def get_config(self):
         return {"type": "LeakyReLU", "alpha": self.alpha}
@@ -170,7 +187,8 @@ class Sigmoid(Layer):
         return self.y
 
     def backward(self, dy, need_dx=True, out=None):
-        return dy * self.y * (1 - self.y)
+        y = self._cached("y")
+        return dy * y * (1 - y)
 
 
 class Tanh(Layer):
@@ -181,7 +199,8 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, dy, need_dx=True, out=None):
-        return dy * (1 - self.y * self.y)
+        y = self._cached("y")
+        return dy * (1 - y * y)
 
 
 class Identity(Layer):
