@@ -527,3 +527,18 @@ def test_layers_by_hand_name_wrong_shapes_and_a_missing_forward():
                   zerodl.layers.LeakyReLU()):
         with pytest.raises(RuntimeError, match=rf"^{type(layer).__name__}\.backward must follow"):
             layer.backward(np.ones((1, 2)))
+
+
+def test_another_runs_checkpoint_keeps_its_own_message(tmp_path):
+    # The sizes are checked from the header first: another run's file is named as such,
+    # not as an array of the wrong shape.
+    model, optimizer = mlp([4, 7, 3], seed=1), Adam(0.01)
+    path = tmp_path / "ck.npz"
+    save_checkpoint(path, model, optimizer, np.random.default_rng(0).bit_generator.state,
+                    History(), {"epoch": 1, "step": 1, "batches": 0, "loss_sum": 0.0,
+                                "correct": 0, "seen": 0, "n_samples": 12, "batch_size": 12})
+    target = mlp([4, 5, 3], seed=2)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} was written by a different "
+                                         r"training run: "):
+        load_checkpoint(path, target, Adam(0.01), np.random.default_rng(0), History(),
+                        n_samples=12, batch_size=12)

@@ -71,6 +71,19 @@ def _starts_like_npz_or_pickle(path: os.PathLike) -> bool:
 Declared = tuple[tuple[int, ...], np.dtype]
 
 
+def _guarded(path, what: str, action: Callable, *args):
+    """``action(*args)``, with any error of reading the archive turned into the one
+    ``invalid_file`` error (zipfile.BadZipFile, EOFError, OSError, zlib.error, a damaged .npy
+    header's ValueError, ...): the archive cannot be trusted."""
+    try:
+        return action(*args)
+    except ValueError as exc:
+        raise invalid_file(path, f"its contents are damaged ({exc})", what) from None
+    except Exception as exc:
+        raise invalid_file(path, f"it is not a readable .npz archive ({type(exc).__name__}: "
+                                 f"{exc})", what) from None
+
+
 def _entry_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[Declared, int]:
     """The shape and dtype an .npy entry declares and the size of its header, read from
     its first bytes only: nothing of the array itself is decompressed."""
@@ -98,7 +111,7 @@ def _declared(path, zf: zipfile.ZipFile, what: str) -> dict[str, Declared]:
         key = info.filename.removesuffix(".npy")
         if not info.filename.endswith(".npy"):
             raise invalid_file(path, f"its entry {key!r} is not an array", what)
-        (shape, dtype), offset = _entry_header(zf, info)
+        (shape, dtype), offset = _guarded(path, what, _entry_header, zf, info)
         if dtype.hasobject:
             raise invalid_file(path, f"it holds arrays that need pickle (entry {key!r} has "
                                      f"dtype object)", what)
@@ -142,28 +155,20 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
         raise invalid_file(path, "it is not a readable .npz archive (it is a single .npy "
                                  "array, a pickle or a damaged zip)", what)
     arrays: dict[str, np.ndarray] = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            declared = _declared(path, zf, what)
-            def read(key: str) -> None:
-                with zf.open(f"{key}.npy") as f:
-                    arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
-            if first in declared:
-                read(first)
-            if check is not None:
-                check(arrays.get(first), declared)
-            for key in declared:
-                if key not in arrays:
-                    read(key)
-    except ValueError as exc:
-        if str(exc).startswith(f"{path} is not a valid"):
-            raise
-        raise invalid_file(path, f"its contents are damaged ({exc})", what) from None
-    except Exception as exc:
-        # zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error, ...: the archive
-        # cannot be trusted.
-        raise invalid_file(path, f"it is not a readable .npz archive ({type(exc).__name__}: "
-                                 f"{exc})", what) from None
+    with _guarded(path, what, lambda: zipfile.ZipFile(path)) as zf:
+        declared = _declared(path, zf, what)
+
+        def read(key: str) -> None:
+            with zf.open(f"{key}.npy") as f:
+                arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
+
+        if first in declared:
+            _guarded(path, what, read, first)
+        if check is not None:
+            check(arrays.get(first), declared)      # its refusals name the file themselves
+        for key in declared:
+            if key not in arrays:
+                _guarded(path, what, read, key)
     return arrays
 
 
