@@ -132,7 +132,7 @@ CASES = [
     ("a negative init std", lambda: mlp([4, 3], init=-0.01),
      ValueError, r"init must be a registered name or a positive standard deviation; got -0.01"),
     ("an integer dtype", lambda: mlp([4, 3], dtype=np.int32),
-     ValueError, r"dtype must be a floating type such as np.float32; got dtype\('int32'\)"),
+     ValueError, r"dtype must be a floating type such as np.float32; got 'int32'"),
     ("a dtype that is no type", lambda: mlp([4, 3], dtype="floaty"),
      TypeError, r"dtype must be a floating type such as np.float32; got 'floaty'"),
     ("a negative seed", lambda: mlp([4, 3], seed=-1),

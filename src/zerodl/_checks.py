@@ -5,6 +5,7 @@ received, e.g. ``lr must be a positive number; got -0.1.``
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 from pathlib import Path
@@ -82,6 +83,22 @@ def check_path(name: str, value: Any) -> Path:
     return Path(path).expanduser()
 
 
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def describe_bytes(n: int) -> str:
+    """``"3.4 GB"``: a byte count for people (powers of 1000)."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+
+
 def check_seed(name: str, value: Any) -> Any:
     """Return ``value`` if it is ``None``, an integer >= 0 or a ``np.random.Generator``."""
     rule = "None, an integer >= 0 or a numpy Generator"
@@ -101,7 +118,7 @@ def check_float_dtype(name: str, value: Any):
     except TypeError:
         _fail(name, "a floating type such as np.float32", value, TypeError)
     if dtype.kind != "f":
-        _fail(name, "a floating type such as np.float32", dtype)
+        _fail(name, "a floating type such as np.float32", dtype.name)
     return dtype
 
 
@@ -117,12 +134,18 @@ def _first_bad(a, bad) -> str:
     return f"{plain(a[index])!r} at index {where} ({count} such value{'s' if count > 1 else ''} in all)"
 
 
-def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True):
+def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True,
+                dtype=None):
     """Return ``value`` as a numeric ``ndarray`` with at least one element.
 
     Refused: nested lists of unequal lengths, anything that is not bool, int or float
     (strings, None, objects, complex), fewer than ``min_ndim`` dimensions, zero samples, and
     (with ``finite``) NaN or infinite values, reported with the first one's index.
+
+    With a float ``dtype`` the array is returned cast to it (no copy when it already has
+    it), and ``finite`` is checked after the cast: a value finite in float64 but beyond the
+    range of float32 (about 3.4e38) or float16 (65504) would become inf there, so it is
+    refused with the dtype's range.
     """
     try:
         a = np.asarray(value)
@@ -139,10 +162,68 @@ def check_array(name: str, value: Any, *, min_ndim: int = 1, finite: bool = True
                          f"{got}.")
     if a.size == 0:
         raise ValueError(f"{name} must hold at least one sample; got {_describe_array(a)}.")
+    if dtype is not None and a.dtype != dtype:
+        return _cast_finite(name, a, dtype if isinstance(dtype, np.dtype) else np.dtype(dtype),
+                            finite)
     if finite and a.dtype.kind == "f" and not _all_finite(a):
-        raise ValueError(f"{name} must hold only finite numbers (no NaN or inf); got "
-                         f"{_first_bad(a, ~np.isfinite(a))}.")
+        _refuse_non_finite(name, a)
     return a
+
+
+def _refuse_non_finite(name: str, a: np.ndarray):
+    raise ValueError(f"{name} must hold only finite numbers (no NaN or inf); got "
+                     f"{_first_bad(a, ~np.isfinite(a))}.")
+
+
+@functools.lru_cache(maxsize=None)
+def _overflow_limit(source: np.dtype, target: np.dtype) -> float | None:
+    """The largest magnitude the float ``target`` holds when casting ``source`` to it can
+    turn a finite value into inf (a wider float, or integers beyond it: uint16 into
+    float16); None when it cannot."""
+    top = float(np.finfo(target).max)
+    if source.kind == "f":
+        return top if source.itemsize > target.itemsize else None
+    if source.kind == "b" or float(np.iinfo(source).max) <= top:
+        return None
+    return top
+
+
+def _cast_finite(name: str, a: np.ndarray, dtype: np.dtype, finite: bool) -> np.ndarray:
+    """``a`` cast to ``dtype``; with ``finite``, refuse NaN, inf and values the cast makes
+    inf (1e39 in float32, 70000 in float16).
+
+    Large casts to float32 or float64 cast first and test the result, the smaller array,
+    with ``_all_finite``'s dot product: one pass. Small ones, and float16 (which has no
+    fast dot product), compare the source's largest magnitude with the range.
+    """
+    limit = _overflow_limit(a.dtype, dtype) if finite else None
+    if limit is None:
+        if finite and a.dtype.kind == "f" and not _all_finite(a):
+            _refuse_non_finite(name, a)
+        return a.astype(dtype, copy=False)
+    if dtype.itemsize >= 4 and a.size > 4096:
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = a.astype(dtype)
+        if _all_finite(cast):
+            return cast
+    else:
+        if a.dtype.kind == "f":
+            # One reduction for both rules: NaN propagates through max and fails the test.
+            fits = np.maximum.reduce(np.abs(a), axis=None) <= limit
+        else:
+            fits = -limit <= np.minimum.reduce(a, axis=None) and np.maximum.reduce(
+                a, axis=None) <= limit
+        if fits:
+            return a.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = a.astype(dtype)
+    if a.dtype.kind == "f" and not _all_finite(a):
+        _refuse_non_finite(name, a)
+    bad = ~np.isfinite(cast)
+    if bad.any():      # else: values just above the largest that round down to it
+        raise ValueError(f"{name} must be within {dtype}'s range (±{limit:.3g}), the model's "
+                         f"dtype; got {_first_bad(a, bad)}.")
+    return cast
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -155,7 +236,7 @@ def _all_finite(a: np.ndarray) -> bool:
     plain sum) proves that every value is finite. A non-finite result may also be a finite
     overflow, so only then the exact test (min and max propagate NaN).
     """
-    if a.size <= 4096:
+    if a.size <= 4096 or a.dtype == np.float16:     # no BLAS dot product for float16
         return np.count_nonzero(np.isfinite(a)) == a.size
     with np.errstate(over="ignore", invalid="ignore"):
         if a.flags.c_contiguous:
@@ -166,7 +247,7 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(total)) or bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
-def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
+def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int, dtype=None):
     """Return labels ``d`` as an array after checking them against the network's output.
 
     ``kind`` is the output's rule (``Output.label_kind``):
@@ -176,8 +257,10 @@ def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int):
       - ``"targets"`` (identity): any finite numbers of shape (N, n_out), or (N,) for one
         output.
     ``n_samples`` is the number of rows of ``x``: there must be one label per sample.
+    ``dtype``: the model's float type; ``"targets"`` are returned cast to it and must stay
+    finite there (the other kinds are bounded by their rules and cast later).
     """
-    d = check_array(name, d)
+    d = check_array(name, d, dtype=dtype if kind == "targets" else None)
     if d.ndim > 2:
         raise ValueError(f"{name} must be labels of shape ({n_samples},) or ({n_samples}, "
                          f"{n_out}); got {_describe_array(d)}.")

@@ -171,6 +171,27 @@ def _optimizer_state(path: str, opt: dict, array, model, optimizer) -> dict:
     return {"config": opt_config, "t": opt["t"], "buffers": buffers}
 
 
+def _sizes_check(path, model, optimizer, n_samples: int, batch_size: int):
+    """``read_npz``'s check, run on the header and the sizes the arrays declare before any
+    is decompressed: the run must be the same (the friendly message for another run's
+    file), and every array has the shape of a parameter (parameters and optimizer buffers
+    alike), so an oversized entry is never read."""
+    shapes = {p.shape for p in model.params.values()}
+
+    def check(raw, declared: dict) -> None:
+        if raw is None:
+            return                      # read_header names the missing header
+        state = read_header(path, {STATE_KEY: raw}, STATE_KEY, FORMAT, VERSION, WHAT)
+        saved_model, _, opt, progress, _, _ = _sections(path, state)
+        _check_same_run(path, saved_model, opt, progress, model, optimizer, n_samples,
+                        batch_size)
+        for key, (shape, _) in declared.items():
+            if key != STATE_KEY and shape not in shapes:
+                raise invalid_file(path, f"its entry {key!r} has shape {shape}, the shape of "
+                                         f"none of the model's parameters", WHAT)
+    return check
+
+
 def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator,
                     history, *, n_samples: int, batch_size: int, schedule=None) -> dict:
     """Restore a checkpoint into ``model``, ``optimizer``, ``rng`` and ``history``; return
@@ -182,7 +203,8 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
     optimizer, number of samples or batch size).
     """
     path = check_path("resume", path)
-    arrays = read_npz(path, WHAT)
+    arrays = read_npz(path, WHAT, first=STATE_KEY,
+                      check=_sizes_check(path, model, optimizer, n_samples, batch_size))
     state = read_header(path, arrays, STATE_KEY, FORMAT, VERSION, WHAT)
 
     def array(name) -> np.ndarray:

@@ -33,7 +33,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import check_number
+from ._checks import check_number, plain
 
 __all__ = [
     "step_function", "identity", "sigmoid", "relu", "tanh", "leaky_relu", "softmax",
@@ -49,9 +49,18 @@ __all__ = [
 # Shared checks and conversions
 # --------------------------------------------------------------------------------------------
 
+def _asarray(name: str, x: ArrayLike) -> np.ndarray:
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):      # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers; got a "
+                         f"{type(x).__name__} that NumPy cannot turn into one array (rows of "
+                         f"different lengths?).") from None
+
+
 def _as_float(name: str, x: ArrayLike) -> np.ndarray:
     """``x`` as an array: a float dtype is kept, integers and bools become float64."""
-    x = np.asarray(x)
+    x = _asarray(name, x)
     if np.issubdtype(x.dtype, np.floating):
         return x
     if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
@@ -69,7 +78,7 @@ def _check_unit_interval(name: str, a: np.ndarray, hint: str = "") -> None:
     # NaN passes on purpose: a diverging network should show a NaN loss, not an exception.
     if a.size and (a.min() < 0 or a.max() > 1):
         raise ValueError(f"{name} must hold values in [0, 1]{hint}; "
-                         f"got values from {a.min()} to {a.max()}.")
+                         f"got values from {plain(a.min())} to {plain(a.max())}.")
 
 
 _PROBABILITIES = " (probabilities: pass the output of the activation, not the scores u)"
@@ -104,7 +113,7 @@ def _class_targets(d: ArrayLike, y: np.ndarray) -> np.ndarray:
     ``d`` is either one-hot (or soft targets whose rows sum to 1) of the shape of ``y``, or
     integer class labels of shape ``y.shape[:-1]``: a scalar for one sample, (N,) for a batch.
     """
-    d = np.asarray(d)
+    d = _asarray("d", d)
     n_classes = y.shape[-1]
     if d.shape == y.shape:
         d = _as_float("d", d)
@@ -113,7 +122,7 @@ def _class_targets(d: ArrayLike, y: np.ndarray) -> np.ndarray:
     if d.shape == y.shape[:-1] and np.issubdtype(d.dtype, np.integer):
         if d.size and (d.min() < 0 or d.max() >= n_classes):
             raise ValueError(f"d must hold class labels in [0, {n_classes}); "
-                             f"got labels from {d.min()} to {d.max()}.")
+                             f"got labels from {plain(d.min())} to {plain(d.max())}.")
         return (d[..., np.newaxis] == np.arange(n_classes)).astype(y.dtype)
     raise ValueError(f"d must be one-hot of shape {y.shape} or integer labels of shape "
                      f"{y.shape[:-1]}; got {d.dtype} of shape {d.shape}.")
@@ -498,5 +507,10 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: ArrayLike, *,
             x_minus, f_minus = float(x[i]), float(f(x))
         finally:
             x[i] = original
+        if x_plus == x_minus:
+            where = ", ".join(map(str, i))
+            raise ValueError(f"h must be large enough to change x in its dtype ({x.dtype}); got "
+                             f"h={h!r}, and x[{where}] = {plain(original)!r} plus or minus h "
+                             f"rounds to the same number.")
         grad[i] = (f_plus - f_minus) / (x_plus - x_minus)
     return grad

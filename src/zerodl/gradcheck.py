@@ -10,6 +10,7 @@ import copy
 
 import numpy as np
 
+from ._checks import check_number
 from .functions import numerical_gradient
 
 #: Largest relative error (see ``gradient_errors``) for which backpropagation agrees with
@@ -44,11 +45,19 @@ def gradient_errors(model, x, d, h: float = 1e-5) -> dict[str, float]:
     itself is not changed. Backpropagation agrees when every error is below
     ``GRADIENT_CHECK_TOLERANCE``.
     """
+    h = check_number("h", h, low=0.0, low_open=True)
     net = _as_float64(model)
     analytic = net.gradient(x, d)
     x = net.prepare_inputs(x)
     d = net.prepare_labels(d, len(x))
     loss = lambda: net.output.loss(net.forward(x), d)
+    for key, p in net.params.items():
+        stuck = (p + h) == (p - h)
+        if stuck.any():
+            i = tuple(int(v) for v in np.argwhere(stuck)[0])
+            raise ValueError(f"h must be large enough to change every parameter in float64; "
+                             f"got h={h!r}, and {key}[{', '.join(map(str, i))}] = "
+                             f"{float(p[i])!r} plus or minus h rounds to the same number.")
     errors = {}
     for key, p in net.params.items():
         # p is probed in place, so the loss reads it through the network by reference

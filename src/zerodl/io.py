@@ -11,11 +11,14 @@ models: it sits below ``model.py``.
 from __future__ import annotations
 
 import json
+import math
 import os
+import zipfile
+from typing import Callable
 
 import numpy as np
 
-from ._checks import check_path, plain
+from ._checks import check_path, describe_bytes, physical_memory, plain
 from ._fileio import atomic_write, check_output_path
 
 FORMAT = "zerodl-model"
@@ -83,39 +86,108 @@ def _starts_like_npz_or_pickle(path: os.PathLike) -> bool:
     return head.startswith((b"PK", b"\x93NUMPY", b"\x80"))
 
 
-def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
+#: What an entry of an archive declares in its .npy header: shape and dtype.
+Declared = tuple[tuple[int, ...], np.dtype]
+
+
+def _guarded(path, what: str, action: Callable, *args):
+    """``action(*args)``, with any error of reading the archive turned into the one
+    ``invalid_file`` error (zipfile.BadZipFile, EOFError, OSError, zlib.error, a damaged .npy
+    header's ValueError, ...): the archive cannot be trusted."""
+    try:
+        return action(*args)
+    except ValueError as exc:
+        raise invalid_file(path, f"its contents are damaged ({exc})", what) from None
+    except Exception as exc:
+        raise invalid_file(path, f"it is not a readable .npz archive ({type(exc).__name__}: "
+                                 f"{exc})", what) from None
+
+
+def _entry_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[Declared, int]:
+    """The shape and dtype an .npy entry declares and the size of its header, read from
+    its first bytes only: nothing of the array itself is decompressed."""
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f".npy format version {version} is not supported")
+        return (shape, dtype), f.tell()
+
+
+def _declared(path, zf: zipfile.ZipFile, what: str) -> dict[str, Declared]:
+    """Every entry's declared shape and dtype, checked before any array is read.
+
+    Refused here: an entry that is not an .npy array, object arrays (they need pickle), an
+    entry whose declared size disagrees with its size in the zip directory (a header that
+    lies about its array), and a total larger than this machine's memory.
+    """
+    declared: dict[str, Declared] = {}
+    total = 0
+    for info in zf.infolist():
+        key = info.filename.removesuffix(".npy")
+        if not info.filename.endswith(".npy"):
+            raise invalid_file(path, f"its entry {key!r} is not an array", what)
+        (shape, dtype), offset = _guarded(path, what, _entry_header, zf, info)
+        if dtype.hasobject:
+            raise invalid_file(path, f"it holds arrays that need pickle (entry {key!r} has "
+                                     f"dtype object)", what)
+        nbytes = math.prod(shape) * dtype.itemsize
+        if offset + nbytes != info.file_size:
+            raise invalid_file(path, f"its entry {key!r} declares shape {shape} and dtype "
+                                     f"{dtype} ({nbytes:,} bytes) but holds "
+                                     f"{info.file_size - offset:,} bytes", what)
+        declared[key] = (shape, dtype)
+        total += nbytes
+    memory = physical_memory()
+    if memory is not None and total > memory:
+        raise invalid_file(path, f"its arrays need {describe_bytes(total)} in all, more than "
+                                 f"this machine's memory ({describe_bytes(memory)})", what)
+    return declared
+
+
+def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
+             check: Callable[[np.ndarray | None, dict[str, Declared]], None] | None = None
+             ) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, read without pickle.
 
     Raises ``FileNotFoundError`` when there is no such file and ``ValueError`` naming the file
     (``what`` says what it should have been) for anything that is not a readable archive of
     plain arrays: garbage, truncation, a damaged entry, object arrays.
+
+    Sizes are checked before anything is decompressed (a zip of zeros is small on disk and
+    huge in memory): each entry's .npy header must agree with the zip directory, and the
+    total must fit in memory. ``first`` names an entry (a JSON header) read before the
+    others; ``check(that_entry or None, declared)`` may then refuse the file from the shapes
+    and dtypes the other entries declare, before any of them is read.
     """
     path = check_path("path", path)
     if not path.is_file():
         why = " (it is a folder)" if path.is_dir() else ""
         raise FileNotFoundError(f"{what.removeprefix('zerodl ')} not found: {path}{why}")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise TypeError("it is a single .npy array, not an .npz archive")
-        with data:
-            arrays = {key: data[key] for key in data.files}
-    except ValueError as exc:
-        if "pickle" not in str(exc):
-            raise invalid_file(path, f"its contents are damaged ({exc})", what) from None
+    if not zipfile.is_zipfile(path):
         if not _starts_like_npz_or_pickle(path):
-            # NumPy takes any file that is neither a zip nor an .npy for a pickle.
             raise invalid_file(path, "it is not a readable .npz archive (it starts with "
-                                     "neither a zip nor an .npy header)", what) from None
-        raise invalid_file(path, f"it holds arrays that need pickle ({exc})", what) from None
-    except Exception as exc:
-        # zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error, MemoryError for an
-        # absurd size in a damaged header, ...: the archive cannot be trusted.
-        raise invalid_file(path, f"it is not a readable .npz archive ({type(exc).__name__}: {exc})",
-                   what) from None
-    for key, value in arrays.items():
-        if not isinstance(value, np.ndarray):     # a member that is not a .npy file
-            raise invalid_file(path, f"its entry {key!r} is not an array", what)
+                                     "neither a zip nor an .npy header)", what)
+        raise invalid_file(path, "it is not a readable .npz archive (it is a single .npy "
+                                 "array, a pickle or a damaged zip)", what)
+    arrays: dict[str, np.ndarray] = {}
+    with _guarded(path, what, lambda: zipfile.ZipFile(path)) as zf:
+        declared = _declared(path, zf, what)
+
+        def read(key: str) -> None:
+            with zf.open(f"{key}.npy") as f:
+                arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
+
+        if first in declared:
+            _guarded(path, what, read, first)
+        if check is not None:
+            check(arrays.get(first), declared)      # its refusals name the file themselves
+        for key in declared:
+            if key not in arrays:
+                _guarded(path, what, read, key)
     return arrays
 
 
@@ -154,16 +226,8 @@ def _dense_shapes(layers: list) -> dict[str, tuple]:
     return shapes
 
 
-def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """The checked ``(config, arrays)`` of a model file, before any model is built.
-
-    ``config["dtype"]`` is a float ``np.dtype`` and ``config["layers"]`` a list; every
-    array that a Dense layer names has the shape the architecture asks for (compared before
-    building: a damaged size must not allocate a huge matrix). A missing file is
-    ``FileNotFoundError``; anything else wrong a ``ValueError`` naming the file.
-    """
-    path = check_path("path", path)
-    arrays = read_npz(path, MODEL_FILE)
+def _model_config(path, arrays: dict[str, np.ndarray]) -> tuple[dict, dict[str, tuple]]:
+    """The checked header of a model file and the parameter shapes its layers ask for."""
     config = read_header(path, arrays, CONFIG_KEY, FORMAT, VERSION, MODEL_FILE)
     try:
         config["dtype"] = np.dtype(config["dtype"])
@@ -175,6 +239,34 @@ def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     except (KeyError, TypeError, ValueError) as exc:
         raise invalid_file(path, f"its architecture is invalid ({type(exc).__name__}: "
                                  f"{exc})") from None
+    return config, shapes
+
+
+def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
+    """The checked ``(config, arrays)`` of a model file, before any model is built.
+
+    ``config["dtype"]`` is a float ``np.dtype`` and ``config["layers"]`` a list; every
+    array that a Dense layer names has the shape and dtype the architecture asks for. Both
+    are compared with what the archive's entries declare before any array is decompressed:
+    a damaged size must not allocate a huge matrix. A missing file is
+    ``FileNotFoundError``; anything else wrong a ``ValueError`` naming the file.
+    """
+    path = check_path("path", path)
+
+    def check_declared(raw: np.ndarray | None, declared: dict[str, Declared]) -> None:
+        config, shapes = _model_config(path, {} if raw is None else {CONFIG_KEY: raw})
+        dtype = config["dtype"]
+        keys = set(declared) - {CONFIG_KEY}
+        if keys != set(shapes):
+            raise invalid_file(path, f"it holds parameters {sorted(keys)} but the "
+                                     f"architecture needs {sorted(shapes)}")
+        for key, (shape, kind) in declared.items():
+            if key in shapes and (shape != shapes[key] or kind != dtype):
+                raise invalid_file(path, f"parameter {key} has shape {shape} and dtype {kind}; "
+                                         f"the architecture needs {shapes[key]} {dtype}")
+
+    arrays = read_npz(path, MODEL_FILE, first=CONFIG_KEY, check=check_declared)
+    config, shapes = _model_config(path, arrays)
     for key, shape in shapes.items():
         if key in arrays and arrays[key].shape != shape:
             raise invalid_file(path, f"parameter {key} has shape {arrays[key].shape}; the "

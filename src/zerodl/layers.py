@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import functions as F
-from ._checks import check_int, check_number
+from ._checks import (check_float_dtype, check_int, check_number, describe_bytes,
+                      physical_memory, plain)
 from ._registry import Registry
 from .initializers import describe, get_initializer
 
@@ -41,6 +42,14 @@ class Layer:
                  out: np.ndarray | None = None) -> np.ndarray | None:
         raise NotImplementedError
 
+    def _cached(self, name: str) -> np.ndarray:
+        """What ``forward`` kept for ``backward``; refused when there was no forward."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward must follow a forward: it "
+                               f"uses what forward kept; call forward first.")
+        return value
+
     def get_config(self) -> dict:
         """The JSON-able arguments that rebuild this layer (parameters are stored apart)."""
         return {"type": type(self).__name__}
@@ -48,6 +57,20 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "type")
         return f"{type(self).__name__}({args})"
+
+
+def dense_bytes(n_in: int, n_out: int, dtype) -> int:
+    """Bytes a Dense layer holds: weights and bias, and their gradients of the same size."""
+    return 2 * (n_in * n_out + n_out) * np.dtype(dtype).itemsize
+
+
+def check_fits_in_memory(what: str, nbytes: int, dtype) -> None:
+    """Refuse, before allocating, parameters larger than this machine's whole memory."""
+    memory = physical_memory()
+    if memory is not None and nbytes > memory:
+        raise ValueError(f"{what} must fit in memory: its {np.dtype(dtype)} weights and "
+                         f"gradients need {describe_bytes(nbytes)}, this machine has "
+                         f"{describe_bytes(memory)}.")
 
 
 class Dense(Layer):
@@ -63,11 +86,27 @@ class Dense(Layer):
         super().__init__()
         self.n_in = check_int("n_in", n_in, minimum=1)
         self.n_out = check_int("n_out", n_out, minimum=1)
+        dtype = check_float_dtype("dtype", dtype)
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be None or a numpy Generator (np.random.default_rng"
+                            f"(seed)); got {plain(rng)!r}.")
+        initializer = get_initializer(init)
         self.init = describe(init)
+        what = f"Dense({self.n_in}, {self.n_out})"
+        check_fits_in_memory(what, dense_bytes(self.n_in, self.n_out, dtype), dtype)
         rng = np.random.default_rng() if rng is None else rng
-        W = np.asarray(get_initializer(init)(rng, self.n_in, self.n_out, dtype), dtype=dtype)
-        self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        try:
+            W = np.asarray(initializer(rng, self.n_in, self.n_out, dtype), dtype=dtype)
+            if W.shape != (self.n_in, self.n_out):
+                raise ValueError(f"init must give weights of shape (n_in, n_out) = "
+                                 f"{(self.n_in, self.n_out)}; got shape {W.shape}.")
+            self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
+            self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        except MemoryError:
+            # Less free memory than the machine has: the same one-line refusal.
+            need = describe_bytes(dense_bytes(self.n_in, self.n_out, dtype))
+            raise ValueError(f"{what} must fit in memory: its {dtype} weights and gradients "
+                             f"need {need}, which could not be allocated.") from None
         self.x: np.ndarray | None = None
 
     @property
@@ -79,6 +118,10 @@ class Dense(Layer):
         return self.params["b"]
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.n_in:
+            raise ValueError(f"x must have shape (N, {self.n_in}) for {self!r}, one row of "
+                             f"{self.n_in} inputs per sample; got shape {x.shape}.")
         self.x = x
         y = np.matmul(x, self.W, out=out)
         y += self.b          # in place: no second (N, n_out) array for the bias
@@ -86,6 +129,11 @@ class Dense(Layer):
 
     def backward(self, dy: np.ndarray, need_dx: bool = True,
                  out: np.ndarray | None = None) -> np.ndarray | None:
+        x = self._cached("x")
+        if np.shape(dy) != x.shape[:-1] + (self.n_out,):
+            raise ValueError(f"dy must have shape {x.shape[:-1] + (self.n_out,)} for {self!r} "
+                             f"after a forward of x with shape {x.shape}; got shape "
+                             f"{np.shape(dy)}.")
         # out= writes into the gradient arrays the optimizer already holds references to.
         if len(dy) == 1:    # one sample: x.T dy is an outer product, which a broadcast
             np.multiply(self.x.T, dy, out=self.grads["W"])   # multiply does 2-3x faster
@@ -110,7 +158,7 @@ class ReLU(Layer):
         return self.y
 
     def backward(self, dy, need_dx=True, out=None):
-        return np.multiply(dy, self.y > 0, out=out)
+        return np.multiply(dy, self._cached("y") > 0, out=out)
 
 
 class LeakyReLU(Layer):
@@ -125,7 +173,7 @@ class LeakyReLU(Layer):
         return np.where(self.mask, x, x * x.dtype.type(self.alpha))
 
     def backward(self, dy, need_dx=True, out=None):
-        return np.where(self.mask, dy, dy * dy.dtype.type(self.alpha))
+        return np.where(self._cached("mask"), dy, dy * dy.dtype.type(self.alpha))
 
     def get_config(self):
         return {"type": "LeakyReLU", "alpha": self.alpha}
@@ -139,7 +187,8 @@ class Sigmoid(Layer):
         return self.y
 
     def backward(self, dy, need_dx=True, out=None):
-        return dy * self.y * (1 - self.y)
+        y = self._cached("y")
+        return dy * y * (1 - y)
 
 
 class Tanh(Layer):
@@ -150,7 +199,8 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, dy, need_dx=True, out=None):
-        return dy * (1 - self.y * self.y)
+        y = self._cached("y")
+        return dy * (1 - y * y)
 
 
 class Identity(Layer):

@@ -54,12 +54,13 @@ from tqdm import tqdm
 from .initializers import describe
 from ._fileio import check_output_path
 from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
-from .layers import ACTIVATIONS, Dense, Layer, Step, layer_from_config
+from .layers import (ACTIVATIONS, Dense, Layer, Step, check_fits_in_memory, dense_bytes,
+                     layer_from_config)
 from .losses import Output, get_output
 from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
 from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
-                      check_path, check_seed)
+                      check_path, check_seed, plain)
 from .callbacks import Callback, CallbackList
 from .checkpoint import STATE_KEY, load_checkpoint, save_checkpoint
 from .errors import TrainingDiverged
@@ -300,14 +301,27 @@ class Sequential:
         check_seed("seed", seed)
         if not layers:
             raise ValueError("layers must hold at least one layer; got an empty list.")
+        first_use: dict[int, int] = {}
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a zerodl Layer; got {layer!r}.")
+            # A layer caches its input or output for backward: used twice, the second
+            # forward overwrites what the first use's backward needs.
+            j = first_use.setdefault(id(layer), i)
+            if j != i:
+                raise ValueError(f"layers must hold each layer object once; got the same "
+                                 f"{type(layer).__name__} object at layers[{j}] and "
+                                 f"layers[{i}]. Create a new layer for each position.")
         self.layers = layers
         self.output: Output = get_output(output)
         self.dense = [layer for layer in layers if isinstance(layer, Dense)]
         if not self.dense:
             raise ValueError("layers must include at least one Dense layer.")
+        if self.output.name == "softmax" and self.dense[-1].n_out < 2:
+            raise ValueError(f"a softmax output must have at least 2 units (with 1 its "
+                             f"probability is always 1 and the loss always 0); got a last "
+                             f"Dense layer with n_out={self.dense[-1].n_out}. For one yes/no "
+                             f"output use output='sigmoid'.")
         dtypes = {layer.W.dtype for layer in self.dense}
         if len(dtypes) != 1:
             raise ValueError(f"all Dense layers must share one dtype; got {sorted(map(str, dtypes))}.")
@@ -398,8 +412,12 @@ class Sequential:
         return outputs
 
     def prepare_inputs(self, x, name: str = "x") -> np.ndarray:
-        """Check ``x`` and bring it to shape (N, n_in) in the model's dtype."""
-        x = check_array(name, x)
+        """Check ``x`` and bring it to shape (N, n_in) in the model's dtype.
+
+        The values must be finite in that dtype: 1e39 is finite in float64 but inf in
+        float32 (and 70000 in float16), so the check runs on the cast array.
+        """
+        x = check_array(name, x, dtype=self.dtype)
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
@@ -407,12 +425,12 @@ class Sequential:
         if x.shape[1] != self.n_in:
             raise ValueError(f"{name} must have {self.n_in} features per sample (the network's "
                              f"input size); got {x.shape[1]} ({name}.shape={x.shape}).")
-        return x.astype(self.dtype, copy=False)
+        return x
 
     def prepare_labels(self, d, n: int, name: str = "d") -> np.ndarray:
         """Check labels for ``n`` samples and bring them to the form the output layer takes."""
         d = check_labels(name, d, kind=getattr(self.output, "label_kind", "targets"),
-                         n_samples=n, n_out=self.n_out)
+                         n_samples=n, n_out=self.n_out, dtype=self.dtype)
         return self.output.prepare_labels(d, self.n_out, self.dtype)
 
     def predict(self, x) -> np.ndarray:
@@ -698,15 +716,25 @@ def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     0.01). ``seed`` makes the weights (and, through the model's generator, training)
     reproducible. Biases start at 0.
     """
-    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
-    if not isinstance(sizes, list) or len(sizes) < 2:
+    if (isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__")
+            or (isinstance(sizes, np.ndarray) and sizes.ndim != 1)):
+        raise TypeError(f"sizes must be a list of layer sizes, like [784, 40, 10]; got "
+                        f"{plain(sizes)!r}.")
+    sizes = list(sizes)
+    if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, like "
                          f"[784, 40, 10]; got {sizes!r}.")
     sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
     activation_cls = ACTIVATIONS.get(activation)
-    get_output(output)
+    if get_output(output).name == "softmax" and sizes[-1] < 2:
+        raise ValueError(f"sizes must end with at least 2 outputs for output='softmax' (with "
+                         f"1 the probability is always 1 and the loss always 0); got {sizes}. "
+                         f"For one yes/no output use output='sigmoid'.")
     dtype = check_float_dtype("dtype", dtype)
     check_seed("seed", seed)
+    # All layers at once, before any is allocated.
+    check_fits_in_memory(f"the network {sizes}",
+                         sum(dense_bytes(a, b, dtype) for a, b in zip(sizes, sizes[1:])), dtype)
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):

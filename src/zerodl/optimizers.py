@@ -16,6 +16,11 @@ says how. The course's spellings are accepted too: ``learning_rate=`` for ``lr``
 Speed: each step works in place with NumPy ufuncs (``out=``) on buffers and scratch arrays
 allocated on first use, and casts Python-float hyper-parameters to the parameters' dtype, so
 a float32 network stays float32 and no step after the first allocates an array.
+
+float16: the adaptive rules (AdaGrad, RMSProp, AdaDelta, Adam) update float16 parameters
+through float32 copies (two new arrays per parameter and step) and keep their state in
+float32, since their ``eps`` and squared gradients underflow to 0 in float16; SGD and its
+momentum variants stay in float16.
 """
 from __future__ import annotations
 
@@ -135,6 +140,18 @@ class Optimizer:
         if arrays[i].shape != p.shape or arrays[i].dtype != p.dtype:
             arrays[i] = np.empty_like(p)
         return arrays[i]
+
+    def _update_in_float32(self, key: str, p: np.ndarray, g: np.ndarray) -> None:
+        """``update_one`` for a float16 ``p`` through float32 copies, state kept in float32.
+
+        The adaptive rules divide by ``sqrt(v) + eps``: in float16 ``eps`` (1e-8) rounds
+        to 0 and ``g * g`` underflows to 0 for ``|g| < 2.4e-4``, so a zero or small
+        gradient gives 0/0 or m/0. In float32 both are representable; only the new
+        parameter values are rounded back to float16.
+        """
+        p32 = p.astype(np.float32)
+        self.update_one(key, p32, g.astype(np.float32))
+        p[...] = p32
 
     def _l2(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         """``g + weight_decay * p`` (the gradient of the L2 penalty added) in scratch 1."""
@@ -273,6 +290,8 @@ class AdaGrad(Optimizer):
         self.eps = _nonnegative("eps", eps)
 
     def update_one(self, key, p, g):
+        if p.dtype == np.float16:
+            return self._update_in_float32(key, p, g)
         c = p.dtype.type
         s = self._work(key, p)
         if self.weight_decay:
@@ -322,6 +341,8 @@ class RMSProp(Optimizer):
         self.centered = check_bool("centered", centered)
 
     def update_one(self, key, p, g):
+        if p.dtype == np.float16:
+            return self._update_in_float32(key, p, g)
         c = p.dtype.type
         s = self._work(key, p)
         if self.weight_decay:
@@ -382,6 +403,8 @@ class AdaDelta(Optimizer):
         self.weight_decay = _nonnegative("weight_decay", weight_decay)
 
     def update_one(self, key, p, g):
+        if p.dtype == np.float16:
+            return self._update_in_float32(key, p, g)
         c = p.dtype.type
         s, dx = self._work(key, p), self._work(key, p, 2)
         if self.weight_decay:
@@ -448,6 +471,8 @@ class Adam(Optimizer):
                                                  decoupled_weight_decay)
 
     def update_one(self, key, p, g):
+        if p.dtype == np.float16:
+            return self._update_in_float32(key, p, g)
         c = p.dtype.type
         s = self._work(key, p)
         beta1, beta2 = self.betas
