@@ -225,13 +225,11 @@ class Optimizer:
         Every array is checked before the first one is written (``check_params``), so a
         refused step changes nothing: no parameter, buffer or step count.
         """
-        if not self._owned_by(params):
+        if not self._same_arrays(params, grads):
             self.check_params(params)
-            self._owner = tuple((key, weakref.ref(p)) for key, p in params.items())
-        for key, p in params.items():
-            g = grads.get(key) if isinstance(grads, dict) else None
-            if g is None or getattr(g, "shape", None) != p.shape:
-                self._refuse_grads(params, grads)
+            self._check_grads(params, grads)
+            self._owner = tuple((key, weakref.ref(p), weakref.ref(grads[key]))
+                                for key, p in params.items())
         self.t += 1
         for key, p in params.items():
             self.update_one(key, p, grads[key])
@@ -262,7 +260,19 @@ class Optimizer:
         """Whether ``params`` holds exactly the arrays of the last update (by identity)."""
         owner = self._owner
         return (owner is not None and isinstance(params, dict) and len(owner) == len(params)
-                and all(params.get(key) is ref() for key, ref in owner))
+                and all(params.get(key) is p() for key, p, _ in owner))
+
+    def _same_arrays(self, params, grads) -> bool:
+        """Whether ``params`` and ``grads`` hold the very arrays of the last update, which
+        were checked then: the cheap test ``update`` makes at every step."""
+        owner = self._owner
+        if (owner is None or not isinstance(params, dict) or not isinstance(grads, dict)
+                or len(owner) != len(params)):
+            return False
+        for key, p, g in owner:
+            if params.get(key) is not p() or grads.get(key) is not g():
+                return False
+        return True
 
     @staticmethod
     def _check_buffers_fit(buffers: dict, params: dict, where: str) -> None:
@@ -278,7 +288,7 @@ class Optimizer:
                                      f"{buf.dtype}.")
 
     @staticmethod
-    def _refuse_grads(params: dict, grads) -> None:
+    def _check_grads(params: dict, grads) -> None:
         if not isinstance(grads, dict):
             raise TypeError(f"grads must be a dict keyed like params; got {plain(grads)!r}.")
         for key, p in params.items():
