@@ -283,10 +283,10 @@ def read_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
     # The generator state: try it on a scratch generator of the same kind first.
     try:
         type(rng.bit_generator)().state = rng_state
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise invalid_file(path, f"its random-generator state does not fit "
-                                 f"{type(rng.bit_generator).__name__} "
-                                 f"({type(exc).__name__}: {exc})", WHAT) from None
+    except (KeyError, TypeError, ValueError, OverflowError):
+        kind = type(rng.bit_generator).__name__
+        raise invalid_file(path, f"its random-generator state does not fit {kind}: it must "
+                                 f"be what bit_generator.state of a {kind} returns", WHAT) from None
 
     return CheckpointState(new_params, optimizer_state, rng_state,
                            _history(path, saved_history), schedule_state, progress)

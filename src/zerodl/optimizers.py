@@ -150,6 +150,11 @@ class Optimizer:
         # (key, weak reference) of the arrays of the last update: whose buffers these are.
         self._owner: tuple | None = None
 
+    def __getstate__(self) -> dict:
+        # A copy (copy.deepcopy) is not tied to the original's arrays: its buffers go to the
+        # next arrays of their keys and shapes, as after load_state_dict.
+        return {**vars(self), "_owner": None}
+
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything needed to resume: ``{"config", "t", "buffers"}`` (copies).
@@ -254,7 +259,7 @@ class Optimizer:
                 f"parameter arrays it updated before, and these are other arrays (another "
                 f"model's?); its buffers must not move another model. Give each model its "
                 f"own optimizer, e.g. {type(self).__name__}(**optimizer.get_config()).")
-        self._check_buffers_fit(self.buffers, params, "optimizer state")
+        self._check_buffers_fit(self.buffers, params, "optimizer.buffers")
 
     def _owned_by(self, params) -> bool:
         """Whether ``params`` holds exactly the arrays of the last update (by identity)."""
@@ -278,12 +283,12 @@ class Optimizer:
     def _check_buffers_fit(buffers: dict, params: dict, where: str) -> None:
         for name, table in buffers.items():
             if table and set(table) != set(params):
-                raise ValueError(f"{where} {name!r} must be keyed like the parameters "
+                raise ValueError(f"{where}[{name!r}] must be keyed like the parameters "
                                  f"({', '.join(params)}); got {', '.join(map(str, table))}.")
             for key, buf in table.items():
                 p = params[key]
                 if buf.shape != p.shape or buf.dtype != p.dtype:
-                    raise ValueError(f"{where} {name}[{key!r}] must have the shape and dtype "
+                    raise ValueError(f"{where}[{name!r}][{key!r}] must have the shape and dtype "
                                      f"of the parameter, {p.shape} {p.dtype}; got {buf.shape} "
                                      f"{buf.dtype}.")
 
