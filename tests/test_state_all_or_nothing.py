@@ -495,6 +495,10 @@ LOAD_REFUSED = [
                                                                 "b2": np.full(3, np.inf)}}},
      ValueError, r"state\['buffers'\]\['exp_avg_sq'\]\['b2'\] must hold only finite numbers"),
     (lambda s: {**s, "buffers": {**s["buffers"], "exp_avg_sq": {**s["buffers"]["exp_avg_sq"],
+                                                                "b2": -np.ones(3, np.float32)}}},
+     ValueError, r"state\['buffers'\]\['exp_avg_sq'\]\['b2'\] must hold values >= 0 \(it sums "
+                 r"squares\); got -1.0"),
+    (lambda s: {**s, "buffers": {**s["buffers"], "exp_avg_sq": {**s["buffers"]["exp_avg_sq"],
                                                                 "b2": np.zeros(4)}}},
      ValueError, r"state\['buffers'\]\['exp_avg_sq'\]\['b2'\] must have the shape of the other "
                  r"buffers of 'b2', \(3,\); got \(4,\)"),

@@ -140,6 +140,8 @@ class Optimizer:
 
     name = ""
     lr = _Setting(_nonnegative)
+    #: Buffers that are sums or means of squares, never negative (a square root is taken).
+    squares: tuple[str, ...] = ()
 
     def __init__(self, lr: float) -> None:
         self.lr = lr
@@ -204,6 +206,9 @@ class Optimizer:
             buffers[name] = {}
             for key, value in table.items():
                 array = _float_array(f"{where}[{key!r}]", value)
+                if name in self.squares and array.size and array.min() < 0:
+                    raise ValueError(f"{where}[{key!r}] must hold values >= 0 (it sums "
+                                     f"squares); got {plain(array.min())!r}.")
                 if shapes.setdefault(key, array.shape) != array.shape:
                     raise ValueError(f"{where}[{key!r}] must have the shape of the other "
                                      f"buffers of {key!r}, {shapes[key]}; got {array.shape}.")
@@ -463,6 +468,7 @@ class AdaGrad(Optimizer):
     PyTorch's default, kept here, is ``1e-10``.
     """
 
+    squares = ("sum",)
     lr_decay = _Setting(_nonnegative)
     weight_decay = _Setting(_nonnegative)
     initial_accumulator_value = _Setting(_nonnegative)
@@ -516,6 +522,7 @@ class RMSProp(Optimizer):
     ``alpha=decay_rate`` and ``eps=1e-7``; PyTorch's default ``eps=1e-8`` is kept.
     """
 
+    squares = ("square_avg",)
     alpha = _Setting(_closed_unit)
     eps = _Setting(_nonnegative)
     weight_decay = _Setting(_nonnegative)
@@ -586,6 +593,7 @@ class AdaDelta(Optimizer):
     (it is 1.0, the default here as in PyTorch).
     """
 
+    squares = ("square_avg", "acc_delta")
     rho = _Setting(_closed_unit)
     eps = _Setting(_nonnegative)
     weight_decay = _Setting(_nonnegative)
@@ -646,6 +654,7 @@ class Adam(Optimizer):
     ``sqrt(1 - beta2^t)`` times less, a visible difference in the first steps.
     """
 
+    squares = ("exp_avg_sq", "max_exp_avg_sq")
     betas = _Setting(_betas)
     eps = _Setting(_nonnegative)
     weight_decay = _Setting(_nonnegative)
