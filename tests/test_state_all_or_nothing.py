@@ -625,3 +625,16 @@ def test_a_cosine_schedule_that_cannot_start_is_refused_before_anything_changes(
         model.fit(X, D, epochs=3, optimizer=optimizer, lr_schedule=schedule, **FIT)
     assert_unchanged(before, model, optimizer, schedule)
     assert optimizer.lr == before["optimizer"]["config"]["lr"]
+
+
+def test_a_schedule_step_before_start_changes_nothing():
+    schedule, optimizer = StepDecay(1, 0.5), SGD(lr=0.3)
+    with pytest.raises(ValueError, match=r"StepDecay.start\(optimizer\) must be called before "
+                                         r"step\(\)"):
+        schedule.step(optimizer)
+    assert schedule.epoch == 0 and optimizer.lr == 0.3
+    plateau = ReduceOnPlateau()
+    with pytest.raises(TypeError, match=r"metric must be a real number, the monitored loss; "
+                                        r"got 'low'"):
+        plateau.step(optimizer, "low")
+    assert plateau.state_dict() == ReduceOnPlateau().state_dict()

@@ -16,6 +16,7 @@ schedule has ``state_dict()`` -> ``{"config", "state"}`` (JSON-able values only)
 from __future__ import annotations
 
 import math
+import numbers
 
 from ._checks import check_choice, check_int, check_number, plain
 from ._registry import Registry
@@ -57,9 +58,18 @@ class Schedule:
         optimizer.lr = self.lr_at(self.epoch)
 
     def step(self, optimizer, metric: float | None = None) -> None:
-        """One epoch is done: set ``optimizer.lr`` for the next one (``metric`` unused)."""
+        """One epoch is done: set ``optimizer.lr`` for the next one (``metric`` unused).
+
+        The new rate is computed and set before the epoch count moves, so a refused step
+        (before ``start``, or an optimizer that refuses the rate) changes neither."""
+        self._check_started()
+        optimizer.lr = self.lr_at(self.epoch + 1)
         self.epoch += 1
-        optimizer.lr = self.lr_at(self.epoch)
+
+    def _check_started(self) -> None:
+        if self.base_lr is None:
+            raise ValueError(f"{type(self).__name__}.start(optimizer) must be called before "
+                             f"step(); the schedule has no base learning rate yet.")
 
     def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
@@ -266,6 +276,9 @@ class ReduceOnPlateau(Schedule):
     def step(self, optimizer, metric=None):
         if metric is None:
             raise ValueError("metric must be the monitored loss for ReduceOnPlateau; got None.")
+        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+            raise TypeError(f"metric must be a real number, the monitored loss; got "
+                            f"{plain(metric)!r}.")
         metric = float(metric)
         self.epoch += 1
         if self._improves(metric):
