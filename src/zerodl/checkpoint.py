@@ -18,6 +18,11 @@ is the one to restore before drawing the next epoch's order; for an interrupted 
 its start, so the same order is drawn again and its first ``batches`` batches are skipped.
 Resuming therefore replays nothing and skips nothing: the weights end bit-identical to an
 uninterrupted run. A run killed without warning (SIGKILL) resumes from the last epoch end.
+
+Reading is all or nothing. ``read_checkpoint`` reads the whole file and checks every part
+against the objects it will go into (the optimizer and the schedule check their own state
+with ``check_state_dict``), changing nothing; ``CheckpointState.apply`` then restores it all
+in one go and cannot fail. ``load_checkpoint`` does both.
 """
 from __future__ import annotations
 

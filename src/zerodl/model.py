@@ -23,7 +23,8 @@ What ``fit`` does around that step, in detail:
   the generator's state, progress, history) atomically at every epoch end and on Ctrl-C;
   ``resume=PATH`` restores it and continues, ``epochs`` and ``steps`` counting the whole run,
   resumed part included. The weights end bit-identical to an uninterrupted run
-  (``zerodl.checkpoint``).
+  (``zerodl.checkpoint``). A checkpoint that does not fit this fit (damaged, of another
+  run, further on than ``epochs``/``steps`` ask) is refused before anything changes.
 - Divergence. A NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the epoch and
   step. The loss is computed before the update, so that step's update is skipped and the
   model keeps its last finite weights. An update that turns weights non-finite while the
