@@ -430,8 +430,12 @@ def test_loaded_state_goes_to_arrays_of_its_shapes_only():
      r"grads must hold a gradient for every parameter; 'b2' is missing"),
     (lambda g: {**g, "W2": g["W2"].T}, r"grads\['W2'\] must have the shape of params\['W2'\], "
                                        r"\(5, 3\); got an array of shape \(3, 5\)"),
-    (lambda g: {**g, "b1": [0.0] * 5}, r"grads\['b1'\] must have the shape of params\['b1'\], "
-                                       r"\(5,\); got \[0.0, 0.0, 0.0, 0.0, 0.0\]"),
+    (lambda g: {**g, "b1": [0.0] * 5}, r"grads\['b1'\] must be an array of real numbers shaped "
+                                       r"like params\['b1'\], \(5,\); got \[0.0, 0.0, 0.0, 0.0, "
+                                       r"0.0\]"),
+    (lambda g: {**g, "W2": g["W2"] * 1j}, r"grads\['W2'\] must be an array of real numbers "
+                                          r"shaped like params\['W2'\], \(5, 3\); got an array "
+                                          r"of shape \(5, 3\) and dtype complex"),
     (lambda g: list(g.values()), r"grads must be a dict keyed like params"),
 ])
 def test_update_with_bad_gradients_changes_nothing(grads, message):

@@ -245,7 +245,8 @@ class Optimizer:
             self.update_one(key, p, grads[key])
 
     def check_params(self, params: dict[str, np.ndarray]) -> None:
-        """Raise ``ValueError`` (changing nothing) unless ``update(params, ...)`` may run:
+        """Raise ``ValueError`` or ``TypeError``, changing nothing, unless
+        ``update(params, ...)`` may run:
         ``params`` must be a dict of float arrays and, once this optimizer holds buffers,
         the very arrays it updated before, or (after ``load_state_dict``) arrays with the
         buffers' keys, shapes and dtypes. ``fit`` calls this before training starts."""
@@ -306,7 +307,10 @@ class Optimizer:
             if g is None:
                 raise ValueError(f"grads must hold a gradient for every parameter; "
                                  f"{key!r} is missing.")
-            if getattr(g, "shape", None) != p.shape:
+            if not isinstance(g, np.ndarray) or g.dtype.kind not in "fiu":
+                raise TypeError(f"grads[{key!r}] must be an array of real numbers shaped like "
+                                f"params[{key!r}], {p.shape}; got {_describe(g)}.")
+            if g.shape != p.shape:
                 raise ValueError(f"grads[{key!r}] must have the shape of params[{key!r}], "
                                  f"{p.shape}; got {_describe(g)}.")
 
