@@ -219,7 +219,9 @@ def test_refused_resume_changes_nothing(tmp_path, checkpoint, trained, change, m
     edit(checkpoint, bad, change)
     before = snapshot(model, optimizer, schedule, files=[bad, checkpoint])
     with pytest.raises(ValueError, match=re.escape(str(bad)) + " .*" + message):
-        model.fit(X, D, epochs=4, optimizer=optimizer, lr_schedule=schedule, resume=bad, **FIT)
+        # as zerodl train does: the checkpoint is written where it was read
+        model.fit(X, D, epochs=4, optimizer=optimizer, lr_schedule=schedule, resume=bad,
+                  checkpoint=bad, **FIT)
     assert_unchanged(before, model, optimizer, schedule, files=[bad, checkpoint])
 
 
