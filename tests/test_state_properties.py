@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from zerodl import History, mlp
+from zerodl import mlp
 from zerodl.callbacks import Callback
 from zerodl.checkpoint import STATE_KEY, load_checkpoint
 from zerodl.optimizers import OPTIMIZERS, Adam

@@ -20,7 +20,6 @@ a float32 network stays float32 and no step after the first allocates an array.
 from __future__ import annotations
 
 import math
-import numbers
 import weakref
 from typing import Sequence
 
