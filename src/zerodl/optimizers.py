@@ -134,7 +134,8 @@ class Optimizer:
     updated before. Another model's arrays are refused before anything changes, instead
     of being moved with momentum learnt on the first model. An optimizer without buffers
     (plain SGD) may serve several models, as the course's examples do. ``load_state_dict``
-    releases the tie: the loaded buffers go to the next arrays of the same keys and shapes.
+    and ``copy.deepcopy`` release the tie: the buffers go to the next arrays of the same
+    keys, shapes and dtypes.
     """
 
     name = ""
@@ -148,7 +149,8 @@ class Optimizer:
         self.buffers: dict[str, dict[str, np.ndarray]] = {}
         # Scratch arrays per parameter, reused every step; not state, never saved.
         self._scratch: dict[str, list[np.ndarray]] = {}
-        # (key, weak reference) of the arrays of the last update: whose buffers these are.
+        # (key, weak reference to the parameter, to the gradient) of the last update: the
+        # arrays these buffers belong to.
         self._owner: tuple | None = None
 
     def __getstate__(self) -> dict:
@@ -250,8 +252,9 @@ class Optimizer:
         the very arrays it updated before, or (after ``load_state_dict``) arrays with the
         buffers' keys, shapes and dtypes. ``fit`` calls this before training starts."""
         if not isinstance(params, dict) or not params:
+            got = "an empty dict" if isinstance(params, dict) else f"a {type(params).__name__}"
             raise TypeError(f"params must be a non-empty dict of parameter name -> array; "
-                            f"got {plain(params)!r}.")
+                            f"got {got}.")
         for key, p in params.items():
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 raise TypeError(f"params[{key!r}] must be a float array; got "
@@ -300,7 +303,8 @@ class Optimizer:
     @staticmethod
     def _check_grads(params: dict, grads) -> None:
         if not isinstance(grads, dict):
-            raise TypeError(f"grads must be a dict keyed like params; got {plain(grads)!r}.")
+            raise TypeError(f"grads must be a dict keyed like params; got a "
+                            f"{type(grads).__name__}.")
         for key, p in params.items():
             g = grads.get(key)
             if g is None:
