@@ -152,10 +152,7 @@ REFUSED = [
     ("buffers-shape", lambda h, a: (set_buffer(np.zeros((3, 5), np.float32))(h, a),
                                     set_buffer(np.zeros((3, 5), np.float32), "exp_avg_sq")(h, a)),
      r"optimizer state is refused: state\['buffers'\]\['exp_avg'\]\['W2'\] must have the shape "
-     r"and dtype of the parameter, \(5, 3\) float32; got \(3, 5\) float32"),
-    ("buffer-dtype", lambda h, a: [set_buffer(np.zeros((5, 3)), n)(h, a)
-                                   for n in ("exp_avg", "exp_avg_sq")],
-     r"must have the shape and dtype of the parameter, \(5, 3\) float32; got \(5, 3\) float64"),
+     r"of the parameter, \(5, 3\); got \(3, 5\)"),
     ("buffer-ints", set_buffer(np.zeros((5, 3), np.int32)),
      r"state\['buffers'\]\['exp_avg'\]\['W2'\] must be a float array; got dtype int32"),
     ("buffer-nan", set_buffer(np.full((5, 3), np.nan, np.float32)),
@@ -417,8 +414,7 @@ def test_loaded_state_goes_to_arrays_of_its_shapes_only():
     other.gradient(X[:5], D[:5] % 2)
     before = snapshot(other, fresh)
     with pytest.raises(ValueError, match=r"optimizer.buffers\['exp_avg'\]\['W2'\] must have the "
-                                         r"shape and dtype of the parameter, \(5, 2\) float32; "
-                                         r"got \(5, 3\) float32"):
+                                         r"shape of the parameter, \(5, 2\); got \(5, 3\)"):
         fresh.update(other.params, other.grads)
     assert_unchanged(before, other, fresh)
     # a model of the same shapes takes the state (resuming from a state dict)

@@ -135,7 +135,7 @@ class Optimizer:
     of being moved with momentum learnt on the first model. An optimizer without buffers
     (plain SGD) may serve several models, as the course's examples do. ``load_state_dict``
     and ``copy.deepcopy`` release the tie: the buffers go to the next arrays of the same
-    keys, shapes and dtypes.
+    keys and shapes.
     """
 
     name = ""
@@ -176,7 +176,7 @@ class Optimizer:
         Refused with a ``ValueError`` or ``TypeError`` naming the entry: other keys, settings
         that the constructor refuses, a step count that is not an integer >= 0, buffers that
         are not finite float arrays, or whose shapes differ between buffers of one key.
-        With ``params``, the buffers must also be keyed, shaped and typed like them.
+        With ``params``, the buffers must also be keyed and shaped like them.
         """
         if not isinstance(state, dict) or set(state) != {"config", "t", "buffers"}:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
@@ -250,7 +250,7 @@ class Optimizer:
         ``update(params, ...)`` may run:
         ``params`` must be a dict of float arrays and, once this optimizer holds buffers,
         the very arrays it updated before, or (after ``load_state_dict``) arrays with the
-        buffers' keys, shapes and dtypes. ``fit`` calls this before training starts."""
+        buffers' keys and shapes. ``fit`` calls this before training starts."""
         if not isinstance(params, dict) or not params:
             got = "an empty dict" if isinstance(params, dict) else f"a {type(params).__name__}"
             raise TypeError(f"params must be a non-empty dict of parameter name -> array; "
@@ -293,12 +293,12 @@ class Optimizer:
             if table and set(table) != set(params):
                 raise ValueError(f"{where}[{name!r}] must be keyed like the parameters "
                                  f"({', '.join(params)}); got {', '.join(map(str, table))}.")
+            # Shapes only: a buffer may be kept in another float type than its parameter.
             for key, buf in table.items():
                 p = params[key]
-                if buf.shape != p.shape or buf.dtype != p.dtype:
-                    raise ValueError(f"{where}[{name!r}][{key!r}] must have the shape and dtype "
-                                     f"of the parameter, {p.shape} {p.dtype}; got {buf.shape} "
-                                     f"{buf.dtype}.")
+                if buf.shape != p.shape:
+                    raise ValueError(f"{where}[{name!r}][{key!r}] must have the shape of the "
+                                     f"parameter, {p.shape}; got {buf.shape}.")
 
     @staticmethod
     def _check_grads(params: dict, grads) -> None:
