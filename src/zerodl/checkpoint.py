@@ -18,6 +18,11 @@ is the one to restore before drawing the next epoch's order; for an interrupted 
 its start, so the same order is drawn again and its first ``batches`` batches are skipped.
 Resuming therefore replays nothing and skips nothing: the weights end bit-identical to an
 uninterrupted run. A run killed without warning (SIGKILL) resumes from the last epoch end.
+
+Reading is all or nothing. ``read_checkpoint`` reads the whole file and checks every part
+against the objects it will go into (the optimizer and the schedule check their own state
+with ``check_state_dict``), changing nothing; ``CheckpointState.apply`` then restores it all
+in one go and cannot fail. ``load_checkpoint`` does both.
 """
 from __future__ import annotations
 
@@ -71,8 +76,9 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, rng_state: dict, 
         "rng": rng_state,
         "progress": progress,
         "history": {"history": history.history, "epoch": history.epoch, "steps": history.steps},
-        # The learning-rate schedule's state, for schedules with a state_dict().
-        "schedule": schedule.state_dict() if hasattr(schedule, "state_dict") else None,
+        # The learning-rate schedule's kind and state: resuming needs the same kind.
+        "schedule": (None if schedule is None
+                     else {"name": schedule.name, **schedule.state_dict()}),
     }
     header = json.dumps(state, default=_plain)
     with atomic_write(path, name="checkpoint", make_parents=False) as f:
@@ -99,26 +105,30 @@ def _describe(config: dict) -> str:
 
 def _mismatch(path: str, why: str) -> ValueError:
     return ValueError(f"{path} was written by a different training run: {why}. Resume "
-                      f"with the same model, optimizer, data and batch size.")
+                      f"with the same model, optimizer, schedule, data and batch size.")
 
 
 def _sections(path: str, state: dict) -> tuple[dict, ...]:
     """The header's sections ``model, params, optimizer, progress, history, rng``, each a dict."""
-    try:
-        sections = tuple(state[key] for key in ("model", "params", "optimizer", "progress",
-                                                "history", "rng"))
-        if not all(isinstance(v, dict) for v in sections):
-            raise TypeError("a section is not a JSON object")
-    except (KeyError, TypeError) as exc:
-        raise invalid_file(path, f"its header is incomplete ({type(exc).__name__}: {exc})",
-                           WHAT) from None
-    return sections
+    names = ("model", "params", "optimizer", "progress", "history", "rng")
+    for key in names:
+        if key not in state:
+            raise invalid_file(path, f"its header is incomplete: the section {key!r} is missing",
+                               WHAT)
+        if not isinstance(state[key], dict):
+            raise invalid_file(path, f"its header is incomplete: the section {key!r} is not a "
+                                     f"JSON object", WHAT)
+    return tuple(state[key] for key in names)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _check_same_run(path: str, saved_model: dict, opt: dict, progress: dict, model, optimizer,
                     n_samples: int, batch_size: int) -> None:
     """Refuse a checkpoint of another run (architecture, optimizer, data size, batch size)
-    and a progress entry that is not a count."""
+    and a progress entry that is not a count or does not fit the run."""
     config = model.get_config()
     if (_layers_without_init(saved_model) != _layers_without_init(config)
             or saved_model.get("output") != config["output"]
@@ -134,7 +144,7 @@ def _check_same_run(path: str, saved_model: dict, opt: dict, progress: dict, mod
                                   f"has {key}={expected!r}")
     for key in ("epoch", "step", "batches", "correct", "seen"):
         value = progress.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not _is_count(value):
             raise invalid_file(path, f"its progress entry {key!r} must be an integer >= 0; "
                                      f"got {value!r}", WHAT)
     loss_sum = progress.get("loss_sum")
@@ -142,33 +152,44 @@ def _check_same_run(path: str, saved_model: dict, opt: dict, progress: dict, mod
             or not math.isfinite(loss_sum)):
         raise invalid_file(path, f"its progress entry 'loss_sum' must be a finite number; "
                                  f"got {loss_sum!r}", WHAT)
+    # The counts must describe a point this run can reach: resuming would otherwise divide
+    # by zero or skip the rest of an epoch after the weights were restored.
+    per_epoch = math.ceil(n_samples / batch_size)
+    epoch, step, batches = progress["epoch"], progress["step"], progress["batches"]
+    rules = ((batches < per_epoch, f"'batches' ({batches}) must be below the {per_epoch} "
+                                   f"batches of an epoch"),
+             (batches == 0 or progress["seen"] == batches * batch_size,
+              f"'seen' ({progress['seen']}) must be 'batches' x batch_size = "
+              f"{batches * batch_size} in an interrupted epoch"),
+             (progress["correct"] <= progress["seen"],
+              f"'correct' ({progress['correct']}) must not exceed 'seen' ({progress['seen']})"),
+             (batches == 0 or epoch >= 1, "'epoch' must be >= 1 in an interrupted epoch"),
+             (batches <= step <= epoch * per_epoch,
+              f"'step' ({step}) must lie between 'batches' ({batches}) and 'epoch' x "
+              f"{per_epoch} = {epoch * per_epoch}"))
+    for ok, why in rules:
+        if not ok:
+            raise invalid_file(path, f"its progress does not add up: {why}", WHAT)
 
 
 def _optimizer_state(path: str, opt: dict, array, model, optimizer) -> dict:
-    """The optimizer's ``state_dict`` from the header: buffers keyed and shaped like the
-    parameters, settings named as ``optimizer``'s, a step count ``t >= 0``."""
-    def bad(why: str) -> ValueError:
-        return invalid_file(path, why, WHAT)
-
+    """The optimizer's ``state_dict`` from the header, checked by the optimizer itself
+    (``check_state_dict``): settings its constructor accepts, a step count ``t >= 0``,
+    finite buffers keyed, shaped and typed like the parameters."""
     if not isinstance(opt.get("buffers"), dict):
-        raise bad("its optimizer buffers are not a JSON object")
+        raise invalid_file(path, "its optimizer buffers are not a JSON object", WHAT)
     buffers = {}
     for name, table in opt["buffers"].items():
-        if not isinstance(table, dict) or not set(table) <= set(model.params):
-            raise bad(f"its optimizer buffer {name!r} is not keyed like the parameters")
-        buffers[name] = {}
-        for key, ref in table.items():
-            value = array(ref)
-            if value.dtype.kind != "f" or value.shape != model.params[key].shape:
-                raise bad(f"optimizer buffer {name}[{key}] has shape {value.shape} and dtype "
-                          f"{value.dtype}; it needs {model.params[key].shape} floats")
-            buffers[name][key] = value
-    opt_config = opt.get("config")
-    if not isinstance(opt_config, dict) or set(opt_config) != set(optimizer.get_config()):
-        raise bad(f"its optimizer settings {opt_config!r} do not fit {optimizer!r}")
-    if not isinstance(opt.get("t"), int) or isinstance(opt["t"], bool) or opt["t"] < 0:
-        raise bad(f"its optimizer step count must be an integer >= 0; got {opt.get('t')!r}")
-    return {"config": opt_config, "t": opt["t"], "buffers": buffers}
+        if not isinstance(table, dict):
+            raise invalid_file(path, f"its optimizer buffer {name!r} is not keyed like the "
+                                     f"parameters", WHAT)
+        buffers[name] = {key: array(ref) for key, ref in table.items()}
+    try:
+        return optimizer.check_state_dict({"config": opt.get("config"), "t": opt.get("t"),
+                                           "buffers": buffers}, params=model.params)
+    except (TypeError, ValueError) as exc:
+        raise invalid_file(path, f"its optimizer state is refused: {str(exc).rstrip('.')}",
+                           WHAT) from None
 
 
 def _sizes_check(path, model, optimizer, n_samples: int, batch_size: int):
@@ -192,15 +213,79 @@ def _sizes_check(path, model, optimizer, n_samples: int, batch_size: int):
     return check
 
 
-def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator,
-                    history, *, n_samples: int, batch_size: int, schedule=None) -> dict:
-    """Restore a checkpoint into ``model``, ``optimizer``, ``rng`` and ``history``; return
-    its ``progress`` dict.
+def _schedule_state(path: str, saved, schedule) -> dict | None:
+    """The learning-rate schedule's state, for the same kind of schedule as ``fit``'s."""
+    if saved is None and schedule is None:
+        return None
+    if saved is None:
+        raise _mismatch(path, f"it was written without a learning-rate schedule; fit got "
+                              f"{schedule!r}")
+    if not isinstance(saved, dict):
+        raise invalid_file(path, f"its learning-rate schedule state is not a JSON object; "
+                                 f"got {saved!r}", WHAT)
+    name = saved.get("name")
+    if schedule is None:
+        raise _mismatch(path, f"it was written with the learning-rate schedule "
+                              f"{name or 'of another run'!r}; fit got none")
+    if name is not None and name != schedule.name:
+        raise _mismatch(path, f"it was written with the learning-rate schedule {name!r}; fit "
+                              f"got {schedule!r} ({schedule.name!r})")
+    try:
+        return schedule.check_state_dict({k: v for k, v in saved.items() if k != "name"})
+    except (TypeError, ValueError) as exc:
+        raise invalid_file(path, f"its learning-rate schedule state is refused: "
+                                 f"{str(exc).rstrip('.')}", WHAT) from None
 
-    Everything is checked before anything is changed, so a refused checkpoint leaves the
-    model as it was. Raises ``FileNotFoundError`` for a missing file and ``ValueError``
-    naming the file when it is damaged or was written by a different run (architecture,
-    optimizer, number of samples or batch size).
+
+def _history(path: str, saved: dict) -> tuple:
+    """``(history, epoch, steps)`` of the ``History``: tables of lists of numbers and a list
+    of epoch numbers."""
+    def numbers(values) -> bool:
+        return isinstance(values, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+    tables = (saved.get("history"), saved.get("steps"))
+    epoch = saved.get("epoch")
+    if (not all(isinstance(t, dict) and all(numbers(v) for v in t.values()) for t in tables)
+            or not numbers(epoch) or not all(isinstance(e, int) and e >= 1 for e in epoch)):
+        raise invalid_file(path, "its history is not a table of lists of numbers", WHAT)
+    return tables[0], epoch, tables[1]
+
+
+class CheckpointState:
+    """A checkpoint read and checked in full, as plain values; ``apply`` restores it.
+
+    Reading and applying are apart so that ``fit`` can refuse a checkpoint for reasons of
+    its own (a run asked to stop before the point the checkpoint reached) while nothing has
+    changed yet. ``apply`` cannot fail: every value was checked against the objects it goes
+    into.
+    """
+
+    def __init__(self, params: dict, optimizer: dict, rng: dict, history: tuple,
+                 schedule: dict | None, progress: dict) -> None:
+        self.params, self.optimizer, self.rng = params, optimizer, rng
+        self.history, self.schedule, self.progress = history, schedule, progress
+
+    def apply(self, model, optimizer, rng: np.random.Generator, history, schedule=None) -> dict:
+        """Restore into the objects ``read_checkpoint`` checked; return the ``progress``."""
+        for key, value in self.params.items():
+            model.params[key][...] = value
+        optimizer.load_state_dict(self.optimizer)
+        rng.bit_generator.state = self.rng
+        history.history, history.epoch, history.steps = self.history
+        if schedule is not None:
+            schedule.load_state_dict(self.schedule)
+        return self.progress
+
+
+def read_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator, *,
+                    n_samples: int, batch_size: int, schedule=None) -> CheckpointState:
+    """Read the checkpoint at ``path`` and check all of it against ``model``, ``optimizer``,
+    ``rng`` and ``schedule``, changing none of them.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file when
+    it is damaged or was written by a different run (architecture, optimizer, schedule,
+    number of samples or batch size).
     """
     path = check_path("resume", path)
     arrays = read_npz(path, WHAT, first=STATE_KEY,
@@ -220,28 +305,28 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
     new_params = {key: array(name) for key, name in params.items()}
     check_params(path, new_params, model.params, WHAT)
     optimizer_state = _optimizer_state(path, opt, array, model, optimizer)
+    schedule_state = _schedule_state(path, state.get("schedule"), schedule)
 
     # The generator state: try it on a scratch generator of the same kind first.
     try:
         type(rng.bit_generator)().state = rng_state
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise invalid_file(path, f"its random-generator state does not fit "
-                                 f"{type(rng.bit_generator).__name__} "
-                                 f"({type(exc).__name__}: {exc})", WHAT) from None
+    except (KeyError, TypeError, ValueError, OverflowError):
+        kind = type(rng.bit_generator).__name__
+        raise invalid_file(path, f"its random-generator state does not fit {kind}: it must "
+                                 f"be what bit_generator.state of a {kind} returns", WHAT) from None
 
-    tables = (saved_history.get("history"), saved_history.get("steps"))
-    if (not all(isinstance(t, dict) and all(isinstance(v, list) for v in t.values())
-                for t in tables) or not isinstance(saved_history.get("epoch"), list)):
-        raise invalid_file(path, "its history is not a table of lists", WHAT)
+    return CheckpointState(new_params, optimizer_state, rng_state,
+                           _history(path, saved_history), schedule_state, progress)
 
-    # All checked: commit.
-    for key, value in new_params.items():
-        model.params[key][...] = value
-    optimizer.load_state_dict(optimizer_state)
-    rng.bit_generator.state = rng_state
-    history.history = saved_history["history"]
-    history.epoch = saved_history["epoch"]
-    history.steps = saved_history["steps"]
-    if schedule is not None and hasattr(schedule, "load_state_dict") and state.get("schedule"):
-        schedule.load_state_dict(state["schedule"])
-    return progress
+
+def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator,
+                    history, *, n_samples: int, batch_size: int, schedule=None) -> dict:
+    """Restore a checkpoint into ``model``, ``optimizer``, ``rng``, ``history`` and
+    ``schedule``; return its ``progress`` dict.
+
+    Everything is read and checked before anything is changed (``read_checkpoint``), so a
+    refused checkpoint leaves all of them as they were.
+    """
+    return read_checkpoint(path, model, optimizer, rng, n_samples=n_samples,
+                           batch_size=batch_size, schedule=schedule).apply(
+        model, optimizer, rng, history, schedule)

@@ -23,7 +23,8 @@ What ``fit`` does around that step, in detail:
   the generator's state, progress, history) atomically at every epoch end and on Ctrl-C;
   ``resume=PATH`` restores it and continues, ``epochs`` and ``steps`` counting the whole run,
   resumed part included. The weights end bit-identical to an uninterrupted run
-  (``zerodl.checkpoint``).
+  (``zerodl.checkpoint``). A checkpoint that does not fit this fit (damaged, of another
+  run, further on than ``epochs``/``steps`` ask) is refused before anything changes.
 - Divergence. A NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the epoch and
   step. The loss is computed before the update, so that step's update is skipped and the
   model keeps its last finite weights. An update that turns weights non-finite while the
@@ -62,7 +63,7 @@ from .schedules import get_schedule
 from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
                       check_path, check_seed, plain)
 from .callbacks import Callback, CallbackList
-from .checkpoint import STATE_KEY, load_checkpoint, save_checkpoint
+from .checkpoint import STATE_KEY, CheckpointState, read_checkpoint, save_checkpoint
 from .errors import TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
@@ -527,15 +528,19 @@ class Sequential:
         resume = None if resume is None else check_path("resume", resume)
         n = len(x)
         steps_per_epoch = math.ceil(n / batch)
+        n_epochs = math.ceil(total / steps_per_epoch)
+        callbacks = self._check_start(optimizer, schedule, callbacks, n_epochs, resume)
+        restored = None if resume is None else self._read_resume(
+            resume, optimizer, schedule, rng, n, batch, total, n_epochs,
+            ("steps", steps) if steps is not None else ("epochs", epochs))
+        # Everything is checked: only from here on does fit change anything.
         run = _Run(rng, n, batch)
         self.history = history = History()
-        if resume is not None:
-            run.resume(load_checkpoint(resume, self, optimizer, rng, history, n_samples=n,
-                                       batch_size=batch, schedule=schedule))
+        if restored is not None:
+            run.resume(restored.apply(self, optimizer, rng, history, schedule))
         progress = _Progress(verbose, run, total, checkpoint)
-        hooks = _fit_hooks(history, progress, run, optimizer, schedule, checkpoint,
-                           math.ceil(total / steps_per_epoch), eval_every, (x, d), val,
-                           callbacks)
+        hooks = _fit_hooks(history, progress, run, optimizer, schedule, checkpoint, n_epochs,
+                           eval_every, (x, d), val, callbacks)
         stop = _StopOnSigint()
         self.stop_training = False
         hooks.set_model(self)
@@ -619,6 +624,44 @@ class Sequential:
         rng = self.rng if seed is None else np.random.default_rng(seed)
         total = steps if steps is not None else epochs * math.ceil(len(x) / batch)
         return x, d, val, batch, total, optimizer, schedule, clipping, rng
+
+    def _check_start(self, optimizer, schedule, callbacks, n_epochs: int,
+                     resume) -> list | None:
+        """What could still fail once training has begun, checked before anything changes:
+        the callbacks, the optimizer's tie to these parameters (not needed on a resume,
+        which replaces its state) and the schedule's start. Return the callbacks as a list."""
+        if callbacks is not None:
+            if isinstance(callbacks, (Callback, str, bytes)) or not hasattr(callbacks,
+                                                                             "__iter__"):
+                raise TypeError(f"callbacks must be a list of zerodl Callbacks; got "
+                                f"{callbacks!r}.")
+            callbacks = list(callbacks)
+            CallbackList(callbacks)         # refuses an entry that is not a Callback
+        if resume is None:
+            optimizer.check_params(self.params)
+            if schedule is not None:
+                schedule.check_start(n_epochs)
+        return callbacks
+
+    def _read_resume(self, resume, optimizer, schedule, rng, n: int, batch: int, total: int,
+                     n_epochs: int, length: tuple) -> CheckpointState:
+        """Read and check the checkpoint ``resume`` for this fit, changing nothing.
+
+        ``epochs`` and ``steps`` count the whole run, so a checkpoint that has gone further
+        than this fit asks is refused (restoring it would train nothing and leave weights
+        from beyond the requested end). A checkpoint exactly at the end restores it."""
+        restored = read_checkpoint(resume, self, optimizer, rng, n_samples=n, batch_size=batch,
+                                   schedule=schedule)
+        done = restored.progress["step"]
+        if done > total:
+            name, value = length
+            raise ValueError(f"{name} must count the whole run when resuming, at least the "
+                             f"{done} steps (epoch {restored.progress['epoch']}) that {resume} "
+                             f"has done; got {name}={value!r} ({total} steps in all).")
+        if schedule is not None:
+            # the schedule that will start is the checkpoint's
+            type(schedule)(**restored.schedule["config"]).check_start(n_epochs)
+        return restored
 
     def _count_batch(self, run: _Run, loss: float, y: np.ndarray, db: np.ndarray) -> dict:
         """Add a finished batch to the epoch's sums; return its logs."""

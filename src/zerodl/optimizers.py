@@ -25,11 +25,12 @@ momentum variants stay in float16.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Sequence
 
 import numpy as np
 
-from ._checks import check_bool, check_number
+from ._checks import check_bool, check_int, check_number, plain
 from ._registry import Registry
 
 OPTIMIZERS: Registry = Registry("optimizer")
@@ -58,6 +59,72 @@ def _nonnegative(name: str, value) -> float:
     return check_number(name, value, low=0.0)
 
 
+def _closed_unit(name: str, value) -> float:
+    return _unit(name, value, closed=True)
+
+
+def _betas(name: str, value) -> tuple[float, float]:
+    """A pair of coefficients in [0, 1), Adam's ``(beta1, beta2)``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair (beta1, beta2); got {plain(value)!r}.")
+    return (_unit(f"{name}[0]", value[0]), _unit(f"{name}[1]", value[1]))
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return repr(plain(value))
+
+
+def _float_array(name: str, value) -> np.ndarray:
+    """``value`` as a new finite float array, or a ``ValueError`` naming ``name``."""
+    try:
+        array = np.array(value, copy=True)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype.kind != "f":
+        what = f"dtype {array.dtype}" if array is not None else repr(plain(value))
+        raise ValueError(f"{name} must be a float array; got {what}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must hold only finite numbers; it holds NaN or infinite "
+                         f"values.")
+    return array
+
+
+class _Setting:
+    """A hyper-parameter attribute whose every assignment is checked, as at construction.
+
+    ``opt.lr = "0.1"`` (or nan, -1, a list) then fails at the assignment, not an epoch
+    later half-way through a step. Only ``__set__`` is defined: the checked value is kept
+    in the instance's ``__dict__`` under the same name, which Python reads before a
+    descriptor without ``__get__``, so reading a setting in every step stays a plain
+    attribute lookup. ``together(opt, name, value)`` checks a rule between settings
+    before anything is stored.
+    """
+
+    def __init__(self, check, together=None) -> None:
+        self.check, self.together = check, together
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __set__(self, obj, value) -> None:
+        value = self.check(self.name, value)
+        if self.together is not None:
+            self.together(obj, self.name, value)
+        obj.__dict__[self.name] = value
+
+
+def _nesterov_rule(opt, name: str, value) -> None:
+    """Nesterov momentum needs momentum > 0 and no dampening (PyTorch's rule)."""
+    now = {"momentum": 0.0, "dampening": 0.0, "nesterov": False,
+           **{k: v for k, v in vars(opt).items() if k in ("momentum", "dampening", "nesterov")},
+           name: value}
+    if now["nesterov"] and (now["momentum"] == 0 or now["dampening"] != 0):
+        raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0; got "
+                         f"momentum={now['momentum']!r}, dampening={now['dampening']!r}.")
+
+
 class Optimizer:
     """Base class: keeps the learning rate, the step count ``t`` and the state buffers.
 
@@ -65,16 +132,36 @@ class Optimizer:
     keyed like the parameters; subclasses create their entries on first use. ``t`` counts
     calls to ``update`` (Adam's bias corrections and AdaGrad's ``lr_decay`` use it).
     Subclasses implement ``update_one`` (the rule for one array) and ``get_config``.
+
+    The buffers belong to the parameter arrays they were built for, as PyTorch ties an
+    optimizer's state to its parameter tensors and Keras builds an optimizer for its
+    variables: once an optimizer holds buffers, ``update`` accepts only the arrays it
+    updated before. Another model's arrays are refused before anything changes, instead
+    of being moved with momentum learnt on the first model. An optimizer without buffers
+    (plain SGD) may serve several models, as the course's examples do. ``load_state_dict``
+    and ``copy.deepcopy`` release the tie: the buffers go to the next arrays of the same
+    keys and shapes.
     """
 
     name = ""
+    lr = _Setting(_nonnegative)
+    #: Buffers that are sums or means of squares, never negative (a square root is taken).
+    squares: tuple[str, ...] = ()
 
     def __init__(self, lr: float) -> None:
-        self.lr = check_number("lr", lr, low=0.0)
+        self.lr = lr
         self.t = 0
         self.buffers: dict[str, dict[str, np.ndarray]] = {}
         # Scratch arrays per parameter, reused every step; not state, never saved.
         self._scratch: dict[str, list[np.ndarray]] = {}
+        # (key, weak reference to the parameter, to the gradient) of the last update: the
+        # arrays these buffers belong to.
+        self._owner: tuple | None = None
+
+    def __getstate__(self) -> dict:
+        # A copy (copy.deepcopy) is not tied to the original's arrays: its buffers go to the
+        # next arrays of their keys and shapes, as after load_state_dict.
+        return {**vars(self), "_owner": None}
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -87,32 +174,153 @@ class Optimizer:
                 "buffers": {name: {k: v.copy() for k, v in table.items()}
                             for name, table in self.buffers.items()}}
 
+    def check_state_dict(self, state, params: dict[str, np.ndarray] | None = None) -> dict:
+        """Check ``state`` (what ``state_dict`` returns) without changing anything; return it
+        as plain values: the settings, ``t`` as an ``int``, the buffers as new float arrays.
+
+        Refused with a ``ValueError`` or ``TypeError`` naming the entry: other keys, settings
+        that the constructor refuses, a step count that is not an integer >= 0, buffers that
+        are not finite float arrays, or whose shapes differ between buffers of one key.
+        With ``params``, the buffers must also be keyed and shaped like them.
+        """
+        if not isinstance(state, dict) or set(state) != {"config", "t", "buffers"}:
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"state must be a dict with the keys 'buffers', 'config' and 't' "
+                             f"(what state_dict returns); got {got!r}.")
+        config = state["config"]
+        expected = set(self.get_config())
+        if not isinstance(config, dict) or set(config) != expected:
+            got = sorted(config) if isinstance(config, dict) else plain(config)
+            raise ValueError(f"state['config'] must have the keys of {type(self).__name__}'s "
+                             f"settings ({', '.join(sorted(expected))}); got {got!r}.")
+        try:
+            type(self)(**config)               # the constructor's checks, on a scratch object
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"state['config'] holds a setting that {type(self).__name__} "
+                            f"refuses: {exc}") from None
+        t = check_int("state['t']", state["t"], minimum=0)
+        if not isinstance(state["buffers"], dict):
+            raise TypeError(f"state['buffers'] must be a dict of buffer name -> dict of "
+                            f"arrays; got {plain(state['buffers'])!r}.")
+        buffers: dict[str, dict[str, np.ndarray]] = {}
+        shapes: dict[str, tuple] = {}
+        for name, table in state["buffers"].items():
+            where = f"state['buffers'][{name!r}]"
+            if not isinstance(name, str) or not isinstance(table, dict):
+                raise TypeError(f"{where} must be a dict of parameter name -> array; got "
+                                f"{plain(table)!r}.")
+            buffers[name] = {}
+            for key, value in table.items():
+                array = _float_array(f"{where}[{key!r}]", value)
+                if name in self.squares and array.size and array.min() < 0:
+                    raise ValueError(f"{where}[{key!r}] must hold values >= 0 (it sums "
+                                     f"squares); got {plain(array.min())!r}.")
+                if shapes.setdefault(key, array.shape) != array.shape:
+                    raise ValueError(f"{where}[{key!r}] must have the shape of the other "
+                                     f"buffers of {key!r}, {shapes[key]}; got {array.shape}.")
+                buffers[name][key] = array
+        if params is not None:
+            self._check_buffers_fit(buffers, params, "state['buffers']")
+        return {"config": dict(config), "t": t, "buffers": buffers}
+
     def load_state_dict(self, state: dict) -> None:
         """Restore what ``state_dict`` returned; resuming then continues bit for bit.
 
-        The hyper-parameters go through the same checks as at construction.
+        Everything is checked first (``check_state_dict``): a refused state leaves the
+        optimizer exactly as it was.
         """
-        config = dict(state["config"])
-        expected = set(self.get_config())
-        if set(config) != expected:
-            raise ValueError(f"state['config'] must have the keys of a {type(self).__name__} "
-                             f"({', '.join(sorted(expected))}); got {sorted(config)}.")
-        self.__init__(**config)
-        self.t = int(state["t"])
-        for name, table in state["buffers"].items():
-            for key, value in table.items():
-                array = np.array(value, copy=True)
-                if array.dtype.kind != "f":
-                    raise ValueError(f"state['buffers'][{name!r}][{key!r}] must be a float "
-                                     f"array; got dtype {array.dtype}.")
-                self.buffers.setdefault(name, {})[key] = array
+        state = self.check_state_dict(state)
+        self.__init__(**state["config"])     # cannot fail: the same settings passed above
+        self.t = state["t"]
+        self.buffers = state["buffers"]
 
     # -- the step ------------------------------------------------------------------------
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        """One step: ``params[key]`` changes in place for every key; ``grads`` is only read."""
+        """One step: ``params[key]`` changes in place for every key; ``grads`` is only read.
+
+        Every array is checked before the first one is written (``check_params``), so a
+        refused step changes nothing: no parameter, buffer or step count.
+        """
+        if not self._same_arrays(params, grads):
+            self.check_params(params)
+            self._check_grads(params, grads)
+            self._owner = tuple((key, weakref.ref(p), weakref.ref(grads[key]))
+                                for key, p in params.items())
         self.t += 1
         for key, p in params.items():
             self.update_one(key, p, grads[key])
+
+    def check_params(self, params: dict[str, np.ndarray]) -> None:
+        """Raise ``ValueError`` or ``TypeError``, changing nothing, unless
+        ``update(params, ...)`` may run:
+        ``params`` must be a dict of float arrays and, once this optimizer holds buffers,
+        the very arrays it updated before, or (after ``load_state_dict``) arrays with the
+        buffers' keys and shapes. ``fit`` calls this before training starts."""
+        if not isinstance(params, dict) or not params:
+            got = "an empty dict" if isinstance(params, dict) else f"a {type(params).__name__}"
+            raise TypeError(f"params must be a non-empty dict of parameter name -> array; "
+                            f"got {got}.")
+        for key, p in params.items():
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise TypeError(f"params[{key!r}] must be a float array; got "
+                                f"{_describe(p)}.")
+        if not any(self.buffers.values()) or self._owned_by(params):
+            return
+        if self._owner is not None:
+            raise ValueError(
+                f"optimizer {self!r} holds state ({', '.join(sorted(self.buffers))}) for the "
+                f"parameter arrays it updated before, and these are other arrays (another "
+                f"model's?); its buffers must not move another model. Give each model its "
+                f"own optimizer, e.g. {type(self).__name__}(**optimizer.get_config()).")
+        self._check_buffers_fit(self.buffers, params, "optimizer.buffers")
+
+    def _owned_by(self, params) -> bool:
+        """Whether ``params`` holds exactly the arrays of the last update (by identity)."""
+        owner = self._owner
+        return (owner is not None and isinstance(params, dict) and len(owner) == len(params)
+                and all(params.get(key) is p() for key, p, _ in owner))
+
+    def _same_arrays(self, params, grads) -> bool:
+        """Whether ``params`` and ``grads`` hold the very arrays of the last update, which
+        were checked then: the cheap test ``update`` makes at every step."""
+        owner = self._owner
+        if (owner is None or not isinstance(params, dict) or not isinstance(grads, dict)
+                or len(owner) != len(params)):
+            return False
+        for key, p, g in owner:
+            if params.get(key) is not p() or grads.get(key) is not g():
+                return False
+        return True
+
+    @staticmethod
+    def _check_buffers_fit(buffers: dict, params: dict, where: str) -> None:
+        for name, table in buffers.items():
+            if table and set(table) != set(params):
+                raise ValueError(f"{where}[{name!r}] must be keyed like the parameters "
+                                 f"({', '.join(params)}); got {', '.join(map(str, table))}.")
+            # Shapes only: a buffer may be kept in another float type than its parameter.
+            for key, buf in table.items():
+                p = params[key]
+                if buf.shape != p.shape:
+                    raise ValueError(f"{where}[{name!r}][{key!r}] must have the shape of the "
+                                     f"parameter, {p.shape}; got {buf.shape}.")
+
+    @staticmethod
+    def _check_grads(params: dict, grads) -> None:
+        if not isinstance(grads, dict):
+            raise TypeError(f"grads must be a dict keyed like params; got a "
+                            f"{type(grads).__name__}.")
+        for key, p in params.items():
+            g = grads.get(key)
+            if g is None:
+                raise ValueError(f"grads must hold a gradient for every parameter; "
+                                 f"{key!r} is missing.")
+            if not isinstance(g, np.ndarray) or g.dtype.kind not in "fiu":
+                raise TypeError(f"grads[{key!r}] must be an array of real numbers shaped like "
+                                f"params[{key!r}], {p.shape}; got {_describe(g)}.")
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{key!r}] must have the shape of params[{key!r}], "
+                                 f"{p.shape}; got {_describe(g)}.")
 
     def update_one(self, key: str, p: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
@@ -187,6 +395,11 @@ class SGD(Optimizer):
     initialization and momentum in deep learning" (ICML 2013). ``lr`` defaults to the
     course's 0.01 (PyTorch's is 0.001).
     """
+
+    momentum = _Setting(_unit, _nesterov_rule)
+    dampening = _Setting(_closed_unit, _nesterov_rule)
+    weight_decay = _Setting(_nonnegative)
+    nesterov = _Setting(check_bool, _nesterov_rule)
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *,
@@ -279,6 +492,12 @@ class AdaGrad(Optimizer):
     PyTorch's default, kept here, is ``1e-10``.
     """
 
+    squares = ("sum",)
+    lr_decay = _Setting(_nonnegative)
+    weight_decay = _Setting(_nonnegative)
+    initial_accumulator_value = _Setting(_nonnegative)
+    eps = _Setting(_nonnegative)
+
     def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
                  learning_rate: float | None = None) -> None:
@@ -328,6 +547,13 @@ class RMSProp(Optimizer):
     Networks" (2013). The course's ``RMSprop(lr, decay_rate)`` is this rule with
     ``alpha=decay_rate`` and ``eps=1e-7``; PyTorch's default ``eps=1e-8`` is kept.
     """
+
+    squares = ("square_avg",)
+    alpha = _Setting(_closed_unit)
+    eps = _Setting(_nonnegative)
+    weight_decay = _Setting(_nonnegative)
+    momentum = _Setting(_unit)
+    centered = _Setting(check_bool)
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
@@ -395,6 +621,11 @@ class AdaDelta(Optimizer):
     (it is 1.0, the default here as in PyTorch).
     """
 
+    squares = ("square_avg", "acc_delta")
+    rho = _Setting(_closed_unit)
+    eps = _Setting(_nonnegative)
+    weight_decay = _Setting(_nonnegative)
+
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, *, learning_rate: float | None = None) -> None:
         super().__init__(_course_alias(lr, learning_rate))
@@ -452,6 +683,13 @@ class Adam(Optimizer):
     to the uncorrected ``sqrt(v)`` (``lr_t * m / (sqrt(v) + eps)``), which weighs ``eps``
     ``sqrt(1 - beta2^t)`` times less, a visible difference in the first steps.
     """
+
+    squares = ("exp_avg_sq", "max_exp_avg_sq")
+    betas = _Setting(_betas)
+    eps = _Setting(_nonnegative)
+    weight_decay = _Setting(_nonnegative)
+    amsgrad = _Setting(check_bool)
+    decoupled_weight_decay = _Setting(check_bool)
 
     def __init__(self, lr: float = 0.001, betas: Sequence[float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,

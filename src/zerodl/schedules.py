@@ -16,8 +16,9 @@ schedule has ``state_dict()`` -> ``{"config", "state"}`` (JSON-able values only)
 from __future__ import annotations
 
 import math
+import numbers
 
-from ._checks import check_choice, check_int, check_number
+from ._checks import check_choice, check_int, check_number, plain
 from ._registry import Registry
 
 SCHEDULES: Registry = Registry("learning-rate schedule")
@@ -57,9 +58,18 @@ class Schedule:
         optimizer.lr = self.lr_at(self.epoch)
 
     def step(self, optimizer, metric: float | None = None) -> None:
-        """One epoch is done: set ``optimizer.lr`` for the next one (``metric`` unused)."""
+        """One epoch is done: set ``optimizer.lr`` for the next one (``metric`` unused).
+
+        The new rate is computed and set before the epoch count moves, so a refused step
+        (before ``start``, or an optimizer that refuses the rate) changes neither."""
+        self._check_started()
+        optimizer.lr = self.lr_at(self.epoch + 1)
         self.epoch += 1
-        optimizer.lr = self.lr_at(self.epoch)
+
+    def _check_started(self) -> None:
+        if self.base_lr is None:
+            raise ValueError(f"{type(self).__name__}.start(optimizer) must be called before "
+                             f"step(); the schedule has no base learning rate yet.")
 
     def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
@@ -74,14 +84,53 @@ class Schedule:
         """``{"config": constructor arguments, "state": progress}``, JSON-able values only."""
         return {"config": self.get_config(), "state": self._state()}
 
+    def check_state_dict(self, state) -> dict:
+        """Check ``state`` (what ``state_dict`` returns) without changing anything; return it
+        as plain values. Refused with a ``ValueError`` or ``TypeError`` naming the entry:
+        other keys, arguments the constructor refuses (another schedule's, say), progress
+        entries missing, unknown or of the wrong kind."""
+        if not isinstance(state, dict) or set(state) != {"config", "state"}:
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"state must be a dict with the keys 'config' and 'state' (what "
+                             f"state_dict returns); got {got!r}.")
+        config, values = state["config"], state["state"]
+        arguments = sorted(self.get_config())
+        if not isinstance(config, dict) or set(config) != set(arguments):
+            got = sorted(config) if isinstance(config, dict) else plain(config)
+            raise ValueError(f"state['config'] must have the arguments of a "
+                             f"{type(self).__name__} ({', '.join(arguments)}); got {got!r} "
+                             f"(another schedule's?).")
+        try:
+            scratch = type(self)(**config)      # the constructor's checks, on a scratch object
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"state['config'] holds an argument that {type(self).__name__} "
+                            f"refuses: {exc}") from None
+        expected = scratch._state()
+        if not isinstance(values, dict) or set(values) != set(expected):
+            got = sorted(values) if isinstance(values, dict) else plain(values)
+            raise ValueError(f"state['state'] must have the entries of a "
+                             f"{type(self).__name__} ({', '.join(expected)}); got {got!r}.")
+        checked = {key: self._check_entry(f"state['state'][{key!r}]", key, value)
+                   for key, value in values.items()}
+        return {"config": dict(config), "state": checked}
+
+    @staticmethod
+    def _check_entry(name: str, key: str, value):
+        """One progress entry: counts are integers >= 0, rates numbers >= 0 or None."""
+        if key == "base_lr":
+            return None if value is None else check_number(name, value, low=0.0)
+        return check_int(name, value, minimum=0)
+
     def load_state_dict(self, state: dict) -> None:
-        """Restore what ``state_dict`` returned (the arguments are checked again)."""
-        self.__init__(**state["config"])
+        """Restore what ``state_dict`` returned. Everything is checked first
+        (``check_state_dict``): a refused state leaves the schedule exactly as it was."""
+        state = self.check_state_dict(state)
+        self.__init__(**state["config"])      # cannot fail: the same arguments passed above
         for key, value in state["state"].items():
-            if key not in self._state():
-                raise ValueError(f"state['state'] has an unknown entry {key!r} for a "
-                                 f"{type(self).__name__}.")
             setattr(self, key, value)
+
+    def check_start(self, epochs: int | None = None) -> None:
+        """Raise, changing nothing, if ``start(optimizer, epochs)`` would be refused."""
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -151,13 +200,20 @@ class CosineAnnealing(Schedule):
             raise ValueError(f"warmup_epochs must be < epochs ({self.epochs}); got "
                              f"{self.warmup_epochs!r}.")
 
-    def start(self, optimizer, epochs=None):
+    def check_start(self, epochs=None):
         if self.epochs is None:
             if epochs is None:
                 raise ValueError("epochs must be given to CosineAnnealing or to start(); "
                                  "got None.")
-            self.epochs = check_int("epochs", epochs, minimum=1)
-            self._check_lengths()
+            epochs = check_int("epochs", epochs, minimum=1)
+            if self.warmup_epochs >= epochs:
+                raise ValueError(f"warmup_epochs must be < epochs ({epochs}); got "
+                                 f"{self.warmup_epochs!r}.")
+
+    def start(self, optimizer, epochs=None):
+        if self.epochs is None:
+            self.check_start(epochs)
+            self.epochs = int(epochs)
         super().start(optimizer, epochs)
 
     def lr_at(self, epoch):
@@ -220,6 +276,9 @@ class ReduceOnPlateau(Schedule):
     def step(self, optimizer, metric=None):
         if metric is None:
             raise ValueError("metric must be the monitored loss for ReduceOnPlateau; got None.")
+        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+            raise TypeError(f"metric must be a real number, the monitored loss; got "
+                            f"{plain(metric)!r}.")
         metric = float(metric)
         self.epoch += 1
         if self._improves(metric):
@@ -241,6 +300,12 @@ class ReduceOnPlateau(Schedule):
         return {"factor": self.factor, "patience": self.patience, "threshold": self.threshold,
                 "threshold_mode": self.threshold_mode, "cooldown": self.cooldown,
                 "min_lr": self.min_lr, "eps": self.eps, "mode": self.mode}
+
+    @staticmethod
+    def _check_entry(name, key, value):
+        if key == "best":
+            return None if value is None else check_number(name, value)
+        return Schedule._check_entry(name, key, value)
 
     def _state(self):
         return {"base_lr": self.base_lr, "epoch": self.epoch, "best": self.best,

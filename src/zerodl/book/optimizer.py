@@ -3,7 +3,8 @@
 
 ``update(params, grads)`` changes ``params`` in place. Besides arrays, ``params`` may hold
 plain Python numbers (the book's two-variable demo on ``f(x, y) = x^2/20 + y^2`` does):
-those are updated through a 0-d array and written back as floats.
+those are updated through a 0-d array per key, kept between calls, and written back as
+floats.
 
 The rules are zerodl's, with the book's ``1e-7`` as epsilon. Two differ in form from the
 book's code: ``Nesterov`` is PyTorch's form (``b = m b + g``, step ``g + m b``) and ``Adam``
@@ -25,8 +26,18 @@ class _BookUpdate:
     """``update`` that also accepts Python numbers as parameters (see the module notes)."""
 
     def update(self, params: dict, grads: dict) -> None:
-        arrays = {key: value if isinstance(value, np.ndarray)
-                  else np.array(value, dtype=np.float64) for key, value in params.items()}
+        # One 0-d array per number, kept between calls: the optimizer's buffers belong to
+        # the arrays they were built for, so a number must stay the same array.
+        boxes = self.__dict__.setdefault("_boxes", {})
+        arrays = {}
+        for key, value in params.items():
+            if isinstance(value, np.ndarray):
+                arrays[key] = value
+            elif key in boxes:
+                boxes[key][...] = value
+                arrays[key] = boxes[key]
+            else:
+                arrays[key] = boxes[key] = np.array(value, dtype=np.float64)
         super().update(arrays, {key: np.asarray(grads[key], dtype=arrays[key].dtype)
                                 for key in arrays})
         for key, value in params.items():
