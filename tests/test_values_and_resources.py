@@ -181,7 +181,7 @@ def test_float16_adaptive_step_is_the_float32_step_rounded(name):
     for _ in range(3):
         opt16.update(p16, {"W1": g})
         opt32.update(p32, {"W1": g.astype(np.float32)})
-        p32["W1"] = p32["W1"].astype(np.float16).astype(np.float32)   # what float16 keeps
+        p32["W1"][...] = p32["W1"].astype(np.float16).astype(np.float32)   # what float16 keeps
         assert p16["W1"].dtype == np.float16 and np.all(np.isfinite(p16["W1"]))
         np.testing.assert_array_equal(p16["W1"], p32["W1"].astype(np.float16))
 

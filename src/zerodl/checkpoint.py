@@ -195,9 +195,10 @@ def _optimizer_state(path: str, opt: dict, array, model, optimizer) -> dict:
 def _sizes_check(path, model, optimizer, n_samples: int, batch_size: int):
     """``read_npz``'s check, run on the header and the sizes the arrays declare before any
     is decompressed: the run must be the same (the friendly message for another run's
-    file), and every array has the shape of a parameter (parameters and optimizer buffers
-    alike), so an oversized entry is never read."""
-    shapes = {p.shape for p in model.params.values()}
+    file), and no array may be larger than the model's largest parameter (parameters and
+    optimizer buffers alike), so an oversized entry is never read. Exact shapes are checked
+    afterwards, with messages that name the parameter or buffer."""
+    largest = max(p.size for p in model.params.values())
 
     def check(raw, declared: dict) -> None:
         if raw is None:
@@ -207,9 +208,9 @@ def _sizes_check(path, model, optimizer, n_samples: int, batch_size: int):
         _check_same_run(path, saved_model, opt, progress, model, optimizer, n_samples,
                         batch_size)
         for key, (shape, _) in declared.items():
-            if key != STATE_KEY and shape not in shapes:
-                raise invalid_file(path, f"its entry {key!r} has shape {shape}, the shape of "
-                                         f"none of the model's parameters", WHAT)
+            if key != STATE_KEY and math.prod(shape) > largest:
+                raise invalid_file(path, f"its entry {key!r} has shape {shape}, larger than "
+                                         f"any of the model's parameters", WHAT)
     return check
 
 
