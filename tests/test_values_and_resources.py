@@ -326,7 +326,7 @@ def test_a_checkpoint_with_a_zip_of_zeros_is_refused_before_reading(tmp_path, mo
     try:
         with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} is not a valid zerodl "
                                              r"checkpoint: its entry 'a2' has shape \(3000, "
-                                             r"3000\), the shape of none of the model's "
+                                             r"3000\), larger than any of the model's "
                                              r"parameters\.$"):
             load_checkpoint(path, target, target_opt, np.random.default_rng(0), History(),
                             n_samples=12, batch_size=12)
