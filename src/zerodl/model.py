@@ -51,7 +51,7 @@ from tqdm import tqdm
 
 from .initializers import describe
 from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
-from .layers import ACTIVATIONS, Dense, Layer, Step, layer_from_config
+from .layers import ACTIVATIONS, Dense, Layer, ParamDict, Step, layer_from_config
 from .losses import Output, get_output
 from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
@@ -309,13 +309,36 @@ class Sequential:
         # only when no layer keeps it for backward: a Dense keeps its input, not its output;
         # an activation at the end keeps its output (ReLU's mask, sigmoid's y).
         self._u_is_free = isinstance(layers[-1], Dense)
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        for i, layer in enumerate(self.dense, start=1):
-            for name in layer.params:
-                self.params[f"{name}{i}"] = layer.params[name]
-                self.grads[f"{name}{i}"] = layer.grads[name]
+        self._params = ParamDict({f"{name}{i}": p for i, layer in enumerate(self.dense, start=1)
+                                  for name, p in layer.params.items()}, "params")
+        self._grads = ParamDict({f"{name}{i}": g for i, layer in enumerate(self.dense, start=1)
+                                 for name, g in layer.grads.items()}, "grads")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    # -- parameters ----------------------------------------------------------------------
+    @property
+    def params(self) -> ParamDict:
+        """The weights, ``{"W1": W, "b1": b, ...}``: the layers' own arrays, not copies.
+
+        ``params["W1"] = value`` copies ``value`` into the layer's array (same shape, finite,
+        cast to the model's dtype) and ``params = {...}`` does so for every key at once, all
+        or nothing; anything else is refused (``ParamDict``), so the layers, this dict,
+        ``save`` and the optimizers never disagree.
+        """
+        return self._params
+
+    @params.setter
+    def params(self, values) -> None:
+        self._params.assign_all(values)
+
+    @property
+    def grads(self) -> ParamDict:
+        """The gradients of the last ``backward``, keyed like ``params`` (the layers' arrays)."""
+        return self._grads
+
+    @grads.setter
+    def grads(self, values) -> None:
+        self._grads.assign_all(values)
 
     # -- sizes ---------------------------------------------------------------------------
     @property
