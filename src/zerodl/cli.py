@@ -11,6 +11,7 @@ import numpy as np
 from . import cli_bench, cli_compare, cli_coursekit, cli_playground, cli_show, cli_trace
 from . import cli_sweep
 from . import load          # zerodl.load: the public reader of model files
+from .callbacks import Callback
 from .cli_common import Parser, UsageError, parse_init, parse_layers, positive, say_unless
 from .datasets import MNISTUnavailable, load_mnist
 from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
@@ -20,7 +21,7 @@ from .losses import OUTPUTS
 from .model import mlp
 from .optimizers import OPTIMIZERS
 from .plotting import plot_history
-from .schedules import SCHEDULES, schedule_from_options
+from .schedules import SCHEDULES, ReduceOnPlateau, schedule_from_options
 
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
 SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
@@ -47,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "normal's standard deviation (default 0.01)")
     train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS.names())
     train.add_argument("--lr", type=positive(float),
-                       help="learning rate (default 0.1 for sgd, else the optimizer's own)")
+                       help="learning rate (default 0.1 for sgd, else the optimizer's own); "
+                            "with --resume it replaces the checkpoint's")
     train.add_argument("--lr-schedule", choices=SCHEDULES.names(),
                        help="change the learning rate each epoch (plateau: on test loss)")
     train.add_argument("--lr-gamma", type=positive(float), metavar="F",
@@ -97,6 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LearningRateOverride(Callback):
+    """``--lr`` given with ``--resume``: train at the command line's rate, not the checkpoint's.
+
+    ``fit(resume=...)`` restores the optimizer as it was (its ``lr`` included); this runs
+    after that, on train begin, once the schedule (if any) has continued from its saved
+    state. An epoch-indexed schedule gets ``--lr`` as its base rate, so its curve goes on
+    from there; ``plateau`` and no schedule get it as the current rate.
+    """
+
+    def __init__(self, lr: float, optimizer, schedule, say) -> None:
+        super().__init__()
+        self.lr, self.optimizer, self.schedule, self.say = lr, optimizer, schedule, say
+
+    def on_train_begin(self, logs=None):
+        if self.schedule is None or isinstance(self.schedule, ReduceOnPlateau):
+            saved, self.optimizer.lr = self.optimizer.lr, self.lr
+        else:
+            saved, self.schedule.base_lr = self.schedule.base_lr, self.lr
+            self.optimizer.lr = self.schedule.lr_at(self.schedule.epoch)
+        if saved != self.lr:
+            self.say(f"--lr {self.lr:g} replaces the checkpoint's learning rate {saved:g}")
+
+
 def cmd_train(args) -> int:
     say = say_unless(args.quiet)
     if args.layers[0] != 784:
@@ -137,7 +162,9 @@ def cmd_train(args) -> int:
                         validation_data=(x_test, d_test), verbose=0 if args.quiet else 1,
                         eval_every=eval_every, seed=args.seed, lr_schedule=schedule,
                         clip_norm=args.clip_norm, clip_value=args.clip_value,
-                        checkpoint=args.checkpoint or args.resume, resume=args.resume)
+                        checkpoint=args.checkpoint or args.resume, resume=args.resume,
+                        callbacks=[_LearningRateOverride(args.lr, optimizer, schedule, say)]
+                        if args.resume and args.lr is not None else None)
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
     scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))
