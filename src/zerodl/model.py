@@ -29,7 +29,12 @@ What ``fit`` does around that step, in detail:
   model keeps its last finite weights. An update that turns weights non-finite while the
   loss was still finite is caught by the next step's loss or, at the latest, at the epoch
   end; the weights then go back to a copy taken at the epoch's start (one copy per epoch,
-  not per step, to keep the loop fast).
+  not per step, to keep the loop fast). A loss that runs away while staying finite (what
+  the adaptive optimizers do with a far too large ``lr``) raises it too: the mean loss of
+  10 steps above 100 times the untrained model's loss, twice in a row, while the largest
+  weight has grown 100 times (``_Runaway``); the weights go back to the copy of the start
+  of the epoch in which the loss began to rise. Whenever the weights go back, the
+  optimizer's state (moments, step count) goes back with them to the same moment.
 - Ctrl-C (SIGINT in the main thread). Training stops after the current batch, whose update
   is applied in full; the checkpoint is written if one is set, and ``fit`` returns the
   ``History`` with ``interrupted = True`` instead of raising, so that
@@ -599,7 +604,7 @@ class Sequential:
                 run.start_epoch()
                 if not runaway.rising:      # keep the copy from before the loss rose
                     start_params = {key: p.copy() for key, p in self.params.items()}
-                    start_epoch = run.epoch
+                    start_state, start_epoch = optimizer.state_dict(), run.epoch
                 order = rng.permutation(n)
                 lr = optimizer.lr        # this epoch's rate: a schedule changes it between epochs
                 for start in range(run.batches * batch, n, batch):
@@ -615,14 +620,15 @@ class Sequential:
                     loss, y = self.train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
                         raise self._diverged(run, optimizer, loss, run.step + 1, start_epoch,
-                                             self._restore_if_not_finite(start_params))
+                                             self._restore_if_not_finite(start_params,
+                                                                         optimizer, start_state))
                     batch_logs = self._count_batch(run, loss, y, db)
                     if runaway.ran_away(loss, self.params):
-                        self._restore(start_params)
+                        self._restore(start_params, optimizer, start_state)
                         raise self._diverged(run, optimizer, loss, run.step, start_epoch,
                                              True, runaway)
                     hooks.on_train_batch_end(run.batches - 1, batch_logs)
-                if self._restore_if_not_finite(start_params):
+                if self._restore_if_not_finite(start_params, optimizer, start_state):
                     raise self._diverged(run, optimizer, loss, run.step, start_epoch, True)
                 if ((stop.requested or self.stop_training) and run.batches < steps_per_epoch
                         and run.step < total):
@@ -728,15 +734,18 @@ class Sequential:
             f"{f' (lr is {lr})' if lr is not None else ''}; {kept}. Try a smaller learning "
             f"rate{hint}.", epoch=run.epoch, step=at_step, loss=loss, history=self.history)
 
-    def _restore(self, saved: dict[str, np.ndarray]) -> None:
+    def _restore(self, saved: dict[str, np.ndarray], optimizer, state: dict) -> None:
+        """Put back the weights and the optimizer's state (moments, step count) of a copy."""
         for key, p in self.params.items():
             p[...] = saved[key]
+        optimizer.load_state_dict(state)
 
-    def _restore_if_not_finite(self, saved: dict[str, np.ndarray]) -> bool:
-        """Put ``saved`` back if any weight is NaN or infinite; say whether it did."""
+    def _restore_if_not_finite(self, saved: dict[str, np.ndarray], optimizer,
+                               state: dict) -> bool:
+        """``_restore`` if any weight is NaN or infinite; say whether it did."""
         if all(np.isfinite(p).all() for p in self.params.values()):
             return False
-        self._restore(saved)
+        self._restore(saved, optimizer, state)
         return True
 
     # -- inspection and files ------------------------------------------------------------
