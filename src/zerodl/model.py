@@ -738,7 +738,10 @@ class Sequential:
         """Put back the weights and the optimizer's state (moments, step count) of a copy."""
         for key, p in self.params.items():
             p[...] = saved[key]
-        optimizer.load_state_dict(state)
+        # Not load_state_dict: that rebuilds the optimizer from its config, which a subclass
+        # with its own constructor may not accept; the step count and buffers are the state.
+        optimizer.t = state["t"]
+        optimizer.buffers = state["buffers"]
 
     def _restore_if_not_finite(self, saved: dict[str, np.ndarray], optimizer,
                                state: dict) -> bool:
