@@ -124,22 +124,31 @@ def test_runaway_in_a_later_epoch_goes_back_to_that_epochs_start():
     assert info.value.history.epoch[:3] == [1, 2, 3]
 
 
-def test_nonfinite_loss_also_puts_back_the_optimizer_state():
-    # SGD with momentum on squared error: the loss overflows to inf within a few steps.
-    model = mlp([2, 16, 2], output="identity", seed=0)
-    optimizer = OPTIMIZERS.get("momentum")(lr=10.0)
-    targets = np.eye(2)[D] * 100
-    before, state = snapshot(model), optimizer.state_dict()
-    with np.errstate(all="ignore"), pytest.raises(zerodl.TrainingDiverged,
-                                                  match=r"with Momentum \(lr is 10\.0\)"):
-        model.fit(X, targets, epochs=20, optimizer=optimizer, **FIT)
-    for p in model.params.values():
-        assert np.isfinite(p).all()
-    # either the update was skipped (weights of the last good step) or the epoch undone
-    assert np.isfinite(largest(model))
-    assert optimizer.t <= 10 and (optimizer.t == 0) == same_weights(model, before)
-    if optimizer.t == 0:
-        assert same_state(optimizer.state_dict(), state)
+class Poisoned(OPTIMIZERS.get("momentum")):
+    """Momentum whose update number ``at`` writes inf into W1 (a finite loss before it)."""
+
+    def __init__(self, lr=0.1, at=13, **config):
+        super().__init__(lr=lr, **config)
+        self.at = at
+
+    def update(self, params, grads):
+        super().update(params, grads)
+        if self.t == self.at:
+            params["W1"][0, 0] = np.inf
+            self.buffers["momentum_buffer"]["W1"][0, 0] = np.nan
+
+
+def test_weights_made_nonfinite_put_back_the_optimizer_state_too():
+    model = net()
+    optimizer = Poisoned()
+    watch = RaiseLrAt(2, 0.1)                              # same lr: only records epoch 2
+    watch.optimizer = optimizer
+    with np.errstate(all="ignore"), pytest.raises(zerodl.TrainingDiverged, match=(
+            r"epoch 2, step 14: the loss became nan with Poisoned \(lr is 0\.1\); the weights "
+            r"went back to those of the start of epoch 2")):
+        model.fit(X, D, epochs=5, optimizer=optimizer, callbacks=[watch], **FIT)
+    assert same_weights(model, watch.weights)
+    assert same_state(optimizer.state_dict(), watch.state) and optimizer.t == 10
 
 
 # -- never on normal training --------------------------------------------------------------
