@@ -53,15 +53,16 @@ class ParamDict(dict):
         if array is None or array.dtype.kind not in "biuf":
             check_array(name, value, min_ndim=0)        # raises its message (ragged, strings)
         if array.shape != target.shape:
+            hint = (f" (to fill it with one number, write {name}[...] = number)"
+                    if array.ndim == 0 else "")
             raise ValueError(f"{name} must have the shape {target.shape} of the array it "
-                             f"replaces; got shape {array.shape}. (To fill it with one number "
-                             f"write {name}[...] = number.)")
+                             f"replaces; got shape {array.shape}{hint}.")
         check_array(name, array, min_ndim=0)            # NaN or inf, with the first index
         with np.errstate(over="ignore"):
             cast = array.astype(target.dtype)
         if not np.isfinite(cast).all():
-            raise ValueError(f"{name} must hold numbers within the range of {target.dtype} "
-                             f"(|value| <= {float(np.finfo(target.dtype).max):.4g}); got "
+            raise ValueError(f"{name} must hold numbers within {target.dtype}'s range of "
+                             f"+-{float(np.finfo(target.dtype).max):.4g}; got "
                              f"{plain(np.abs(array).max())!r}.")
         return cast
 
