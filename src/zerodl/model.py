@@ -26,7 +26,8 @@ What ``fit`` does around that step, in detail:
   (``zerodl.checkpoint``).
 - Divergence. A NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the epoch and
   step. The loss is computed before the update, so that step's update is skipped and the
-  model keeps its last finite weights. An update that turns weights non-finite while the
+  model keeps its last finite weights, unless the loss had been climbing above 100 times its
+  start (then those weights are no good, and it goes back to the epoch's start). An update that turns weights non-finite while the
   loss was still finite is caught by the next step's loss or, at the latest, at the epoch
   end; the weights then go back to a copy taken at the epoch's start (one copy per epoch,
   not per step, to keep the loop fast). A loss that runs away while staying finite (what
@@ -180,6 +181,10 @@ class _Runaway:
     def rising(self) -> bool:
         """Whether the last window's mean loss was above the limit."""
         return self.windows > 0
+
+    def climbing(self) -> bool:
+        """Whether the loss is above the limit: the last window's mean or this one's so far."""
+        return self.windows > 0 or (self.count > 0 and self.total / self.count > self.limit)
 
     def ran_away(self, loss: float, params: dict[str, np.ndarray]) -> bool:
         """Count one step's loss; True when training has run away."""
@@ -619,9 +624,14 @@ class Sequential:
                     self.train_batch = (xb, db)
                     loss, y = self.train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
-                        raise self._diverged(run, optimizer, loss, run.step + 1, start_epoch,
-                                             self._restore_if_not_finite(start_params,
-                                                                         optimizer, start_state))
+                        # After a climb, the last finite weights are no good: go back further.
+                        climbed = runaway.climbing()
+                        if climbed:
+                            self._restore(start_params, optimizer, start_state)
+                        raise self._diverged(
+                            run, optimizer, loss, run.step + 1, start_epoch, climbed
+                            or self._restore_if_not_finite(start_params, optimizer, start_state),
+                            climbed=climbed, start_loss=runaway.start_loss)
                     batch_logs = self._count_batch(run, loss, y, db)
                     if runaway.ran_away(loss, self.params):
                         self._restore(start_params, optimizer, start_state)
@@ -709,8 +719,10 @@ class Sequential:
         return logs
 
     def _diverged(self, run: _Run, optimizer, loss: float, at_step: int, start_epoch: int,
-                  rolled_back: bool, runaway: _Runaway | None = None) -> TrainingDiverged:
-        """The error for a non-finite loss or weights, or (``runaway``) a loss running away."""
+                  rolled_back: bool, runaway: _Runaway | None = None, climbed: bool = False,
+                  start_loss: float = 0.0) -> TrainingDiverged:
+        """The error for a non-finite loss or weights, or (``runaway``) a loss running away;
+        ``climbed``: a non-finite loss after losses above ``RUNAWAY_FACTOR * start_loss``."""
         lr = getattr(optimizer, "lr", None)
         where = f"epoch {run.epoch}, step {at_step}"
         if runaway is not None:
@@ -721,6 +733,9 @@ class Sequential:
             loss = runaway.mean
         elif not math.isfinite(loss):
             what = f"the loss became {loss}"
+            if climbed:
+                what += (f" after climbing to more than {RUNAWAY_FACTOR:g} times its "
+                         f"{start_loss:.4g} at the start")
         else:
             what = "an update made the weights NaN or infinite"
         kept = (f"the weights went back to those of the start of epoch {start_epoch}"
