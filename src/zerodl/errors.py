@@ -6,7 +6,8 @@ class TrainingDiverged(ArithmeticError):
     """Training stopped because the loss stopped being a finite number, or ran away.
 
     Raised by ``fit`` before the update of the step whose loss is NaN or infinite, so the
-    model keeps its last finite weights; or when an update made the weights NaN or
+    model keeps its last finite weights (after a loss that climbed above 100 times its start,
+    those of the start of the epoch instead); or when an update made the weights NaN or
     infinite, or when the loss ran away while staying finite (the mean loss of 10 steps
     above 100 times the untrained model's, twice in a row, with the largest weight grown
     100 times: what AdaGrad, RMSProp, AdaDelta and Adam do with a far too large learning
