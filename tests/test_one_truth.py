@@ -87,6 +87,19 @@ def test_course_style_assignment_is_what_predict_fit_and_save_use(tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
+def test_the_courses_update_by_hand_works_in_place():
+    model = net()
+    held = dict(model.params)
+    expected = {k: p - np.float32(0.1) * g for (k, p), g in
+                zip(model.params.items(), model.gradient(X, D).values())}
+    grads = model.gradient(X, D)
+    for key in model.params:
+        model.params[key] -= 0.1 * grads[key]
+    assert all(model.params[k] is held[k] for k in held)
+    for key in expected:
+        np.testing.assert_allclose(model.params[key], expected[key], rtol=1e-6, atol=1e-7)
+
+
 def test_assignment_keeps_the_arrays_an_optimizer_holds():
     model = net()
     optimizer = Adam(lr=0.01)

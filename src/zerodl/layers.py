@@ -67,6 +67,8 @@ class ParamDict(dict):
         return cast
 
     def __setitem__(self, key, value) -> None:
+        if key in self and value is dict.__getitem__(self, key):
+            return      # params[key] -= step: already changed in place, nothing to copy
         value = self._converted(key, value)
         np.copyto(dict.__getitem__(self, key), value)
 
