@@ -344,7 +344,8 @@ class Sequential:
     """Layers applied in order, then a fused output layer and loss.
 
     ``params`` and ``grads`` are dicts keyed ``"W1", "b1", "W2", ...`` (the course's names:
-    the n-th Dense layer's weights and bias) whose arrays are the layers' own.
+    the n-th Dense layer's weights and bias) whose arrays are the layers' own; assigning to
+    a key copies into that array (``zerodl.layers.ParamDict``), so there is one truth.
     """
 
     def __init__(self, layers: Sequence[Layer], output="softmax",
