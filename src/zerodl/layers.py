@@ -16,7 +16,6 @@ from ._registry import Registry
 from .initializers import describe, get_initializer
 
 
-
 class ParamDict(dict):
     """Parameter (or gradient) arrays by name, shared by the layers, the model and the optimizers.
 

@@ -27,10 +27,10 @@ What ``fit`` does around that step, in detail:
 - Divergence. A NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the epoch and
   step. The loss is computed before the update, so that step's update is skipped and the
   model keeps its last finite weights, unless the loss had been climbing above 100 times its
-  start (then those weights are no good, and it goes back to the epoch's start). An update that turns weights non-finite while the
-  loss was still finite is caught by the next step's loss or, at the latest, at the epoch
-  end; the weights then go back to a copy taken at the epoch's start (one copy per epoch,
-  not per step, to keep the loop fast). A loss that runs away while staying finite (what
+  start (those weights are then no good: it goes back to the epoch's start). An update that
+  turns weights non-finite while the loss was still finite is caught by the next step's
+  loss or, at the latest, at the epoch end; the weights then go back to a copy taken at the
+  epoch's start (one copy per epoch, not per step, to keep the loop fast). A loss that runs away while staying finite (what
   the adaptive optimizers do with a far too large ``lr``) raises it too: the mean loss of
   10 steps above 100 times the untrained model's loss, twice in a row, while the largest
   weight has grown 100 times (``_Runaway``); the weights go back to the copy of the start
