@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import zerodl
 from zerodl import mlp
+from zerodl.callbacks import LambdaCallback
 from zerodl.checkpoint import STATE_KEY
 from zerodl.cli import main
 from zerodl.gradcheck import GRADIENT_CHECK_TOLERANCE
@@ -298,6 +299,17 @@ def test_library_resume_restores_the_checkpoints_learning_rate(tmp_path):
     history = resumed.fit(X, D, epochs=2, batch_size=10, optimizer=optimizer, resume=path,
                           verbose=0)
     assert optimizer.lr == 0.1 and history.history["lr"] == [0.1, 0.1]
+
+
+def test_library_resume_at_another_rate_through_a_callback(tmp_path):
+    path = tmp_path / "ck.npz"
+    net().fit(X, D, epochs=1, batch_size=10, optimizer=SGD(lr=0.1), checkpoint=path,
+              verbose=0)
+    optimizer = SGD(lr=0.1)
+    faster = LambdaCallback(on_train_begin=lambda logs: setattr(optimizer, "lr", 0.3))
+    history = net().fit(X, D, epochs=2, batch_size=10, optimizer=optimizer, resume=path,
+                        callbacks=[faster], verbose=0)
+    assert history.history["lr"] == [0.1, 0.3]
 
 
 def header(path):
