@@ -30,12 +30,13 @@ What ``fit`` does around that step, in detail:
   start (those weights are then no good: it goes back to the epoch's start). An update that
   turns weights non-finite while the loss was still finite is caught by the next step's
   loss or, at the latest, at the epoch end; the weights then go back to a copy taken at the
-  epoch's start (one copy per epoch, not per step, to keep the loop fast). A loss that runs away while staying finite (what
-  the adaptive optimizers do with a far too large ``lr``) raises it too: the mean loss of
-  10 steps above 100 times the untrained model's loss, twice in a row, while the largest
-  weight has grown 100 times (``_Runaway``); the weights go back to the copy of the start
-  of the epoch in which the loss began to rise. Whenever the weights go back, the
-  optimizer's state (moments, step count) goes back with them to the same moment.
+  epoch's start (one copy per epoch, not per step, to keep the loop fast). A loss that
+  runs away while staying finite (what the adaptive optimizers do with a far too large
+  ``lr``) raises it too: the mean loss of 10 steps above 100 times the untrained model's
+  loss, twice in a row, while the largest weight has grown 100 times (``_Runaway``); the
+  weights go back to the copy of the start of the epoch in which the loss began to rise.
+  Whenever the weights go back, the optimizer's state (moments, step count) goes back with
+  them to the same moment.
 - Ctrl-C (SIGINT in the main thread). Training stops after the current batch, whose update
   is applied in full; the checkpoint is written if one is set, and ``fit`` returns the
   ``History`` with ``interrupted = True`` instead of raising, so that
