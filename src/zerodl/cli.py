@@ -32,7 +32,7 @@ from .losses import OUTPUTS
 from .model import mlp
 from .optimizers import OPTIMIZERS
 from .plotting import plot_history
-from .schedules import SCHEDULES, schedule_from_options
+from .schedules import SCHEDULES, ReduceOnPlateau, schedule_from_options
 
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
 SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "normal's standard deviation (default 0.01)")
     train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS.names())
     train.add_argument("--lr", type=positive(float),
-                       help="learning rate (default 0.1 for sgd, else the optimizer's own)")
+                       help="learning rate (default 0.1 for sgd, else the optimizer's own); "
+                            "with --resume it replaces the checkpoint's")
     train.add_argument("--lr-schedule", choices=SCHEDULES.names(),
                        help="change the learning rate each epoch (plateau: on test loss)")
     train.add_argument("--lr-gamma", type=positive(float), metavar="F",
@@ -107,6 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
     for module in SUBCOMMANDS.values():
         module.add_parser(sub)
     return parser
+
+
+class _LearningRateOverride(Callback):
+    """``--lr`` given with ``--resume``: train at the command line's rate, not the checkpoint's.
+
+    ``fit(resume=...)`` restores the optimizer as it was (its ``lr`` included); this runs
+    after that, on train begin, once the schedule (if any) has continued from its saved
+    state. An epoch-indexed schedule gets ``--lr`` as its base rate, so its curve goes on
+    from there; ``plateau`` and no schedule get it as the current rate.
+    """
+
+    def __init__(self, lr: float, optimizer, schedule, say) -> None:
+        super().__init__()
+        self.lr, self.optimizer, self.schedule, self.say = lr, optimizer, schedule, say
+
+    def on_train_begin(self, logs=None):
+        if self.schedule is None or isinstance(self.schedule, ReduceOnPlateau):
+            saved, self.optimizer.lr = self.optimizer.lr, self.lr
+        else:
+            saved, self.schedule.base_lr = self.schedule.base_lr, self.lr
+            self.optimizer.lr = self.schedule.lr_at(self.schedule.epoch)
+        if saved != self.lr:
+            self.say(f"--lr {self.lr:g} replaces the checkpoint's learning rate {saved:g}")
 
 
 def cmd_train(args) -> int:
@@ -157,7 +181,9 @@ def cmd_train(args) -> int:
                         eval_every=eval_every, seed=args.seed, lr_schedule=schedule,
                         clip_norm=args.clip_norm, clip_value=args.clip_value,
                         checkpoint=args.checkpoint or args.resume, resume=args.resume,
-                        callbacks=[counter])
+                        callbacks=[counter] + ([_LearningRateOverride(args.lr, optimizer, schedule,
+                                                                      say)]
+                                               if args.resume and args.lr is not None else []))
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
     scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))

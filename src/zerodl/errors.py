@@ -3,12 +3,19 @@ from __future__ import annotations
 
 
 class TrainingDiverged(ArithmeticError):
-    """Training stopped because the loss stopped being a finite number.
+    """Training stopped because the loss stopped being a finite number, or ran away.
 
     Raised by ``fit`` before the update of the step whose loss is NaN or infinite, so the
-    model keeps its last finite weights. ``epoch`` and ``step`` (both counted from 1) say
-    where it happened, ``loss`` is the offending value and ``history`` is what ``fit`` had
-    recorded until then.
+    model keeps its last finite weights (after a loss that climbed above 100 times its start,
+    those of the start of the epoch instead); or when an update made the weights NaN or
+    infinite, or when the loss ran away while staying finite (the mean loss of 10 steps
+    above 100 times the untrained model's, twice in a row, with the largest weight grown
+    100 times: what AdaGrad, RMSProp, AdaDelta and Adam do with a far too large learning
+    rate): the weights and the optimizer's state then go back to a copy from the start of
+    an epoch, named in the message. The message also names the optimizer, its ``lr`` and
+    its default ``lr``. ``epoch`` and ``step`` (both counted from 1) say where it happened,
+    ``loss`` is the offending value (for a runaway, the last 10 steps' mean) and
+    ``history`` is what ``fit`` had recorded until then.
     """
 
     def __init__(self, message: str, *, epoch: int, step: int, loss: float, history=None) -> None:

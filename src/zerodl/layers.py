@@ -11,10 +11,103 @@ from __future__ import annotations
 import numpy as np
 
 from . import functions as F
-from ._checks import (check_float_dtype, check_int, check_number, describe_bytes,
+from ._checks import (check_array, check_float_dtype, check_int, check_number, describe_bytes,
                       physical_memory, plain)
 from ._registry import Registry
 from .initializers import describe, get_initializer
+
+
+class ParamDict(dict):
+    """Parameter (or gradient) arrays by name, shared by the layers, the model and the optimizers.
+
+    The arrays are the layers' own, so putting a *different* array under a key would leave
+    the layer computing with the old one while this dict (and ``save``) shows the new one.
+    Assignment therefore copies into the array in place: ``params["W1"] = value`` checks
+    that the key exists, that ``value`` has the array's shape and real, finite numbers that
+    stay finite in the array's dtype, then writes them (cast to that dtype), so the layer,
+    this dict and an optimizer all see the same numbers. Keys cannot be added or removed.
+    Every check runs before anything is written: a refused assignment changes nothing.
+    Reading is a plain dict's (``dict(params)`` or ``params.copy()`` gives a plain dict of
+    the same arrays).
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], name: str = "params") -> None:
+        super().__init__(arrays)
+        self._name = name
+
+    def __reduce__(self):
+        # copy/deepcopy rebuild the dict from its items, not through the checked __setitem__.
+        return type(self), (dict(self), self._name)
+
+    def _converted(self, key, value) -> np.ndarray:
+        """``value`` checked against ``self[key]`` and cast to its dtype (a new array)."""
+        name = f"{self._name}[{plain(key)!r}]"
+        if key not in self:
+            raise ValueError(f"{name} must be one of the existing keys ({', '.join(self)}); "
+                             f"keys cannot be added: the arrays are those of the layers.")
+        target = dict.__getitem__(self, key)
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError):
+            array = None
+        if array is None or array.dtype.kind not in "biuf":
+            check_array(name, value, min_ndim=0)        # raises its message (ragged, strings)
+        if array.shape != target.shape:
+            hint = (f" (to fill it with one number, write {name}[...] = number)"
+                    if array.ndim == 0 else "")
+            raise ValueError(f"{name} must have the shape {target.shape} of the array it "
+                             f"replaces; got shape {array.shape}{hint}.")
+        check_array(name, array, min_ndim=0)            # NaN or inf, with the first index
+        with np.errstate(over="ignore"):
+            cast = array.astype(target.dtype)
+        if not np.isfinite(cast).all():
+            raise ValueError(f"{name} must hold numbers within {target.dtype}'s range of "
+                             f"+-{float(np.finfo(target.dtype).max):.4g}; got "
+                             f"{plain(np.abs(array).max())!r}.")
+        return cast
+
+    def __setitem__(self, key, value) -> None:
+        if key in self and value is dict.__getitem__(self, key):
+            return      # params[key] -= step: already changed in place, nothing to copy
+        value = self._converted(key, value)
+        np.copyto(dict.__getitem__(self, key), value)
+
+    def update(self, *args, **kwargs) -> None:
+        """Assign several keys, all or nothing: every value is checked before any is written."""
+        new = [(key, self._converted(key, value)) for key, value in dict(*args, **kwargs).items()]
+        for key, value in new:
+            np.copyto(dict.__getitem__(self, key), value)
+
+    def assign_all(self, values) -> None:
+        """Replace every array's values at once (``model.params = {...}``), all or nothing."""
+        if values is self:
+            return
+        if not hasattr(values, "keys"):
+            raise TypeError(f"{self._name} must be given a dict of arrays keyed "
+                            f"{', '.join(self)}; got a value of type {type(values).__name__}.")
+        missing = [key for key in self if key not in values]
+        extra = [plain(key) for key in values if key not in self]
+        if missing or extra:
+            raise ValueError(f"{self._name} must be given exactly the keys {', '.join(self)}; "
+                             f"got {'no ' + ', '.join(missing) if missing else ''}"
+                             f"{' and ' if missing and extra else ''}"
+                             f"{'unknown ' + ', '.join(map(repr, extra)) if extra else ''}.")
+        self.update(values)
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self._converted(key, default)               # raises: unknown key
+        return self[key]
+
+    def _fixed(self, *args, **kwargs):
+        raise TypeError(f"{self._name} must keep one array per layer parameter; keys cannot be "
+                        f"removed (to reset an array in place write {self._name}[key][...] = 0).")
+
+    __delitem__ = pop = popitem = clear = _fixed
 
 
 class Layer:
@@ -100,8 +193,10 @@ class Dense(Layer):
             if W.shape != (self.n_in, self.n_out):
                 raise ValueError(f"init must give weights of shape (n_in, n_out) = "
                                  f"{(self.n_in, self.n_out)}; got shape {W.shape}.")
-            self.params = {"W": W, "b": np.zeros(self.n_out, dtype=dtype)}
-            self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+            self.params = ParamDict({"W": W, "b": np.zeros(self.n_out, dtype=dtype)},
+                                    "Dense.params")
+            self.grads = ParamDict({key: np.zeros_like(value)
+                                    for key, value in self.params.items()}, "Dense.grads")
         except MemoryError:
             # Less free memory than the machine has: the same one-line refusal.
             need = describe_bytes(dense_bytes(self.n_in, self.n_out, dtype))

@@ -27,10 +27,17 @@ What ``fit`` does around that step, in detail:
   run, further on than ``epochs``/``steps`` ask) is refused before anything changes.
 - Divergence. A NaN or infinite loss raises ``zerodl.TrainingDiverged`` naming the epoch and
   step. The loss is computed before the update, so that step's update is skipped and the
-  model keeps its last finite weights. An update that turns weights non-finite while the
-  loss was still finite is caught by the next step's loss or, at the latest, at the epoch
-  end; the weights then go back to a copy taken at the epoch's start (one copy per epoch,
-  not per step, to keep the loop fast).
+  model keeps its last finite weights, unless the loss had been climbing above 100 times its
+  start (those weights are then no good: it goes back to the epoch's start). An update that
+  turns weights non-finite while the loss was still finite is caught by the next step's
+  loss or, at the latest, at the epoch end; the weights then go back to a copy taken at the
+  epoch's start (one copy per epoch, not per step, to keep the loop fast). A loss that
+  runs away while staying finite (what the adaptive optimizers do with a far too large
+  ``lr``) raises it too: the mean loss of 10 steps above 100 times the untrained model's
+  loss, twice in a row, while the largest weight has grown 100 times (``_Runaway``); the
+  weights go back to the copy of the start of the epoch in which the loss began to rise.
+  Whenever the weights go back, the optimizer's state (moments, step count) goes back with
+  them to the same moment.
 - Ctrl-C (SIGINT in the main thread), and SIGTERM the same way (what ``kill``, a batch
   system or a container stop sends first). Training stops after the current batch, whose
   update is applied in full; the checkpoint is written if one is set, and ``fit`` returns
@@ -41,6 +48,7 @@ What ``fit`` does around that step, in detail:
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import signal
@@ -55,8 +63,8 @@ from tqdm import tqdm
 from .initializers import describe
 from ._fileio import check_output_path
 from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
-from .layers import (ACTIVATIONS, Dense, Layer, Step, check_fits_in_memory, dense_bytes,
-                     layer_from_config)
+from .layers import (ACTIVATIONS, Dense, Layer, ParamDict, Step, check_fits_in_memory,
+                     dense_bytes, layer_from_config)
 from .losses import Output, get_output
 from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
 from .schedules import get_schedule
@@ -68,6 +76,15 @@ from .errors import TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
 PREDICT_CHUNK = 10_000
+
+#: Runaway training (see ``_Runaway``): the mean loss of ``RUNAWAY_WINDOW`` steps above
+#: ``RUNAWAY_FACTOR`` times the loss at the start of ``fit``, ``RUNAWAY_WINDOWS`` windows in
+#: a row, while the largest weight has grown more than ``RUNAWAY_FACTOR`` times.
+RUNAWAY_FACTOR = 100.0
+RUNAWAY_WINDOW = 10
+RUNAWAY_WINDOWS = 2
+#: Samples (the first ones of x) on which the loss at the start of ``fit`` is measured.
+RUNAWAY_REFERENCE_SAMPLES = 1000
 
 
 class History(Callback):
@@ -137,6 +154,64 @@ class _Run:
         return {"epoch": self.epoch, "step": self.step, "batches": self.batches,
                 "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen,
                 "n_samples": self.n_samples, "batch_size": self.batch_size}
+
+
+def _largest_weight(params: dict[str, np.ndarray]) -> float:
+    return max(float(np.abs(p).max()) for p in params.values())
+
+
+class _Runaway:
+    """Watches ``fit`` for a loss that runs away while staying finite.
+
+    With a learning rate far too large, SGD's weights usually overflow to inf within a few
+    steps, but the adaptive optimizers (AdaGrad, RMSProp, AdaDelta, Adam) move each weight
+    by about ``lr`` per step whatever the gradient, and softmax's loss grows only linearly
+    in the logits: they can train for ever at a loss of 1e3-1e6 with weights near 1e7, and
+    never produce a NaN. Runaway is both, at once: the mean loss of ``RUNAWAY_WINDOW``
+    steps stays above ``RUNAWAY_FACTOR`` times the loss of the untrained model (measured on
+    the first ``RUNAWAY_REFERENCE_SAMPLES`` samples, once) for ``RUNAWAY_WINDOWS`` windows
+    in a row (a mean, because with huge weights a batch that happens to be all right has a
+    loss near 0), and the largest weight is more than ``RUNAWAY_FACTOR`` times the largest
+    at the start. Normal training lowers the loss; a loss that only rises (a too-large lr
+    on a model that had converged, a new data set) leaves the weights near their size, and
+    weights that legitimately grow by 100 (a tiny initialisation) do so while the loss
+    falls. The cost per step is an addition and a comparison; the weights are read only
+    when the loss says so.
+    """
+
+    def __init__(self, model: "Sequential", x: np.ndarray, d: np.ndarray) -> None:
+        n = RUNAWAY_REFERENCE_SAMPLES
+        self.start_loss = model.evaluate_prepared(x[:n], d[:n])["loss"]
+        self.start_weight = _largest_weight(model.params)
+        self.limit = RUNAWAY_FACTOR * self.start_loss   # inf or NaN: never reached
+        self.total, self.count, self.windows = 0.0, 0, 0
+        self.mean = self.weight = 0.0
+
+    @property
+    def rising(self) -> bool:
+        """Whether the last window's mean loss was above the limit."""
+        return self.windows > 0
+
+    def climbing(self) -> bool:
+        """Whether the loss is above the limit: the last window's mean or this one's so far."""
+        return self.windows > 0 or (self.count > 0 and self.total / self.count > self.limit)
+
+    def ran_away(self, loss: float, params: dict[str, np.ndarray]) -> bool:
+        """Count one step's loss; True when training has run away."""
+        self.total += loss
+        self.count += 1
+        if self.count < RUNAWAY_WINDOW:
+            return False
+        self.mean = self.total / self.count
+        self.total, self.count = 0.0, 0
+        if not self.mean > self.limit:
+            self.windows = 0
+            return False
+        self.windows += 1
+        if self.windows < RUNAWAY_WINDOWS:
+            return False
+        self.weight = _largest_weight(params)
+        return self.weight > RUNAWAY_FACTOR * self.start_weight
 
 
 class _Progress(Callback):
@@ -291,7 +366,8 @@ class Sequential:
     """Layers applied in order, then a fused output layer and loss.
 
     ``params`` and ``grads`` are dicts keyed ``"W1", "b1", "W2", ...`` (the course's names:
-    the n-th Dense layer's weights and bias) whose arrays are the layers' own.
+    the n-th Dense layer's weights and bias) whose arrays are the layers' own; assigning to
+    a key copies into that array (``zerodl.layers.ParamDict``), so there is one truth.
     """
 
     def __init__(self, layers: Sequence[Layer], output="softmax",
@@ -343,13 +419,36 @@ class Sequential:
         # only when no layer keeps it for backward: a Dense keeps its input, not its output;
         # an activation at the end keeps its output (ReLU's mask, sigmoid's y).
         self._u_is_free = isinstance(layers[-1], Dense)
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        for i, layer in enumerate(self.dense, start=1):
-            for name in layer.params:
-                self.params[f"{name}{i}"] = layer.params[name]
-                self.grads[f"{name}{i}"] = layer.grads[name]
+        self._params = ParamDict({f"{name}{i}": p for i, layer in enumerate(self.dense, start=1)
+                                  for name, p in layer.params.items()}, "params")
+        self._grads = ParamDict({f"{name}{i}": g for i, layer in enumerate(self.dense, start=1)
+                                 for name, g in layer.grads.items()}, "grads")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    # -- parameters ----------------------------------------------------------------------
+    @property
+    def params(self) -> ParamDict:
+        """The weights, ``{"W1": W, "b1": b, ...}``: the layers' own arrays, not copies.
+
+        ``params["W1"] = value`` copies ``value`` into the layer's array (same shape, finite,
+        cast to the model's dtype) and ``params = {...}`` does so for every key at once, all
+        or nothing; anything else is refused (``ParamDict``), so the layers, this dict,
+        ``save`` and the optimizers never disagree.
+        """
+        return self._params
+
+    @params.setter
+    def params(self, values) -> None:
+        self._params.assign_all(values)
+
+    @property
+    def grads(self) -> ParamDict:
+        """The gradients of the last ``backward``, keyed like ``params`` (the layers' arrays)."""
+        return self._grads
+
+    @grads.setter
+    def grads(self, values) -> None:
+        self._grads.assign_all(values)
 
     # -- sizes ---------------------------------------------------------------------------
     @property
@@ -546,12 +645,15 @@ class Sequential:
         hooks.set_model(self)
         hooks.on_train_begin({})
         logs: dict = {}
+        runaway = _Runaway(self, x, d)
         with progress, stop:     # stop: Ctrl-C ends the loop between batches
             while run.step < total and not (stop.requested or self.stop_training):
                 run.epoch += 1
                 hooks.on_epoch_begin(run.epoch, {})
                 run.start_epoch()
-                start_params = {key: p.copy() for key, p in self.params.items()}
+                if not runaway.rising:      # keep the copy from before the loss rose
+                    start_params = {key: p.copy() for key, p in self.params.items()}
+                    start_state, start_epoch = optimizer.state_dict(), run.epoch
                 order = rng.permutation(n)
                 lr = optimizer.lr        # this epoch's rate: a schedule changes it between epochs
                 for start in range(run.batches * batch, n, batch):
@@ -566,12 +668,22 @@ class Sequential:
                     self.train_batch = (xb, db)
                     loss, y = self.train_step(xb, db, optimizer, **clipping)
                     if not math.isfinite(loss):
-                        raise self._diverged(run, optimizer, loss, run.step + 1,
-                                             self._restore_if_not_finite(start_params))
+                        # After a climb, the last finite weights are no good: go back further.
+                        climbed = runaway.climbing()
+                        if climbed:
+                            self._restore(start_params, optimizer, start_state)
+                        raise self._diverged(
+                            run, optimizer, loss, run.step + 1, start_epoch, climbed
+                            or self._restore_if_not_finite(start_params, optimizer, start_state),
+                            climbed=climbed, start_loss=runaway.start_loss)
                     batch_logs = self._count_batch(run, loss, y, db)
+                    if runaway.ran_away(loss, self.params):
+                        self._restore(start_params, optimizer, start_state)
+                        raise self._diverged(run, optimizer, loss, run.step, start_epoch,
+                                             True, runaway)
                     hooks.on_train_batch_end(run.batches - 1, batch_logs)
-                if self._restore_if_not_finite(start_params):
-                    raise self._diverged(run, optimizer, loss, run.step, True)
+                if self._restore_if_not_finite(start_params, optimizer, start_state):
+                    raise self._diverged(run, optimizer, loss, run.step, start_epoch, True)
                 if ((stop.requested or self.stop_training) and run.batches < steps_per_epoch
                         and run.step < total):
                     break                           # mid-epoch: not a finished epoch
@@ -688,24 +800,52 @@ class Sequential:
         logs["lr"] = lr
         return logs
 
-    def _diverged(self, run: _Run, optimizer, loss: float, at_step: int,
-                  rolled_back: bool) -> TrainingDiverged:
+    def _diverged(self, run: _Run, optimizer, loss: float, at_step: int, start_epoch: int,
+                  rolled_back: bool, runaway: _Runaway | None = None, climbed: bool = False,
+                  start_loss: float = 0.0) -> TrainingDiverged:
+        """The error for a non-finite loss or weights, or (``runaway``) a loss running away;
+        ``climbed``: a non-finite loss after losses above ``RUNAWAY_FACTOR * start_loss``."""
         lr = getattr(optimizer, "lr", None)
-        what = (f"the loss became {loss}" if not math.isfinite(loss)
-                else "an update made the weights NaN or infinite")
-        kept = (f"the weights went back to those of the start of epoch {run.epoch}"
+        where = f"epoch {run.epoch}, step {at_step}"
+        if runaway is not None:
+            what = (f"the loss ran away (mean {runaway.mean:.4g} over the last "
+                    f"{RUNAWAY_WINDOW} steps, more than {RUNAWAY_FACTOR:g} times its "
+                    f"{runaway.start_loss:.4g} at the start) and the largest weight grew from "
+                    f"{runaway.start_weight:.4g} to {runaway.weight:.4g}")
+            loss = runaway.mean
+        elif not math.isfinite(loss):
+            what = f"the loss became {loss}"
+            if climbed:
+                what += (f" after climbing to more than {RUNAWAY_FACTOR:g} times its "
+                         f"{start_loss:.4g} at the start")
+        else:
+            what = "an update made the weights NaN or infinite"
+        kept = (f"the weights went back to those of the start of epoch {start_epoch}"
                 if rolled_back else "the model keeps the weights from before this step")
+        name = type(optimizer).__name__
+        default = inspect.signature(type(optimizer)).parameters.get("lr")
+        hint = (f"; {name}'s default is {default.default}" if default is not None
+                and isinstance(default.default, float) else "")
         return TrainingDiverged(
-            f"training diverged at epoch {run.epoch}, step {at_step}: {what}; {kept}. Try a "
-            f"smaller learning rate{f' (lr is {lr})' if lr is not None else ''}.",
-            epoch=run.epoch, step=at_step, loss=loss, history=self.history)
+            f"training diverged at {where}: {what} with {name}"
+            f"{f' (lr is {lr})' if lr is not None else ''}; {kept}. Try a smaller learning "
+            f"rate{hint}.", epoch=run.epoch, step=at_step, loss=loss, history=self.history)
 
-    def _restore_if_not_finite(self, saved: dict[str, np.ndarray]) -> bool:
-        """Put ``saved`` back if any weight is NaN or infinite; say whether it did."""
-        if all(np.isfinite(p).all() for p in self.params.values()):
-            return False
+    def _restore(self, saved: dict[str, np.ndarray], optimizer, state: dict) -> None:
+        """Put back the weights and the optimizer's state (moments, step count) of a copy."""
         for key, p in self.params.items():
             p[...] = saved[key]
+        # Not load_state_dict: that rebuilds the optimizer from its config, which a subclass
+        # with its own constructor may not accept; the step count and buffers are the state.
+        optimizer.t = state["t"]
+        optimizer.buffers = state["buffers"]
+
+    def _restore_if_not_finite(self, saved: dict[str, np.ndarray], optimizer,
+                               state: dict) -> bool:
+        """``_restore`` if any weight is NaN or infinite; say whether it did."""
+        if all(np.isfinite(p).all() for p in self.params.values()):
+            return False
+        self._restore(saved, optimizer, state)
         return True
 
     # -- inspection and files ------------------------------------------------------------
