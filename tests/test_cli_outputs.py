@@ -219,11 +219,18 @@ def test_resume_says_what_it_trained(tmp_path, tiny, capsys):
     out, err = capsys.readouterr()
     assert f"after 42 iterations (12 in this run, resumed from {checkpoint})" in out, out
     before = checkpoint.read_bytes()
-    assert main(train(tmp_path, "--iters", "10", "--quiet", "--resume", checkpoint)) == 0
+    # A run asked to end where the checkpoint already is: restored, nothing trained, said so.
+    assert main(train(tmp_path, "--iters", "42", "--quiet", "--resume", checkpoint)) == 0
     out, err = capsys.readouterr()
     assert f"after 42 iterations (0 in this run, resumed from {checkpoint})" in out, out
     assert (f"nothing was trained: the checkpoint {checkpoint} already holds 42 iterations and "
-            f"this run asks for 10") in err
+            f"this run asks for 42") in err
+    # Shorter than the checkpoint: refused in the command line's words, before any change.
+    assert main(train(tmp_path, "--iters", "10", "--quiet", "--resume", checkpoint)) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == (f"zerodl: error: --iters must count the whole run when resuming: "
+                           f"{checkpoint} already holds 42 iterations (epoch 7), and --iters 10 "
+                           f"asks for 10; nothing was trained or written"), err
     assert checkpoint.read_bytes() == before
 
 

@@ -6,7 +6,7 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 from . import functions, initializers, layers, losses, optimizers
 from . import callbacks, schedules
 from .datasets import MNISTUnavailable, load_mnist, make_toy
-from .errors import TrainingDiverged
+from .errors import ResumeBeyondEnd, TrainingDiverged
 from .gradcheck import gradient_check, gradient_errors
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .model import History, Sequential, load, mlp
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dense", "History", "Identity", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
-    "Sigmoid", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
+    "Sigmoid", "ResumeBeyondEnd", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
     "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
     "optimizers", "plot_activations", "plot_confusion", "plot_decision_boundary",
     "plot_history", "plot_layer_stats", "plot_mistakes", "plot_weights", "schedules", "Sweep", "sweep",

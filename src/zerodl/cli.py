@@ -25,6 +25,7 @@ from .callbacks import Callback
 from .cli_common import (Parser, QuietStdout, UsageError, check_outputs, parse_init, parse_layers,
                          positive, say_unless)
 from .datasets import MNISTUnavailable, load_mnist
+from .errors import ResumeBeyondEnd
 from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
 from .initializers import INITIALIZERS
 from .layers import ACTIVATIONS
@@ -175,15 +176,25 @@ def cmd_train(args) -> int:
             f"{f', resuming the run in {args.resume}' if args.resume else ''}")
     start = time.perf_counter()
     counter = _CountSteps()
-    history = model.fit(x_train, d_train, epochs=args.epochs or 1, steps=None if args.epochs else total,
-                        batch_size=args.batch_size, optimizer=optimizer,
-                        validation_data=(x_test, d_test), verbose=0 if args.quiet else 1,
-                        eval_every=eval_every, seed=args.seed, lr_schedule=schedule,
-                        clip_norm=args.clip_norm, clip_value=args.clip_value,
-                        checkpoint=args.checkpoint or args.resume, resume=args.resume,
-                        callbacks=[counter] + ([_LearningRateOverride(args.lr, optimizer, schedule,
-                                                                      say)]
-                                               if args.resume and args.lr is not None else []))
+    callbacks = [counter]
+    if args.resume and args.lr is not None:
+        callbacks.append(_LearningRateOverride(args.lr, optimizer, schedule, say))
+    try:
+        history = model.fit(x_train, d_train, epochs=args.epochs or 1,
+                            steps=None if args.epochs else total, batch_size=args.batch_size,
+                            optimizer=optimizer, validation_data=(x_test, d_test),
+                            verbose=0 if args.quiet else 1, eval_every=eval_every,
+                            seed=args.seed, lr_schedule=schedule, clip_norm=args.clip_norm,
+                            clip_value=args.clip_value,
+                            checkpoint=args.checkpoint or args.resume, resume=args.resume,
+                            callbacks=callbacks)
+    except ResumeBeyondEnd as exc:
+        # The library's words are epochs/steps; here the run's length is --epochs/--iters.
+        option = "--epochs" if args.epochs else "--iters"
+        raise UsageError(f"{option} must count the whole run when resuming: {exc.path} already "
+                         f"holds {exc.done_steps:,} iterations (epoch {exc.done_epoch}), and "
+                         f"{option} {args.epochs or args.iters or 1000} asks for "
+                         f"{exc.asked_steps:,}; nothing was trained or written") from None
     seconds = time.perf_counter() - start
     result = model.evaluate(x_test, d_test)
     scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))

@@ -24,3 +24,21 @@ class TrainingDiverged(ArithmeticError):
         self.step = step
         self.loss = loss
         self.history = history
+
+
+class ResumeBeyondEnd(ValueError):
+    """``fit(resume=...)`` was asked to end before the point its checkpoint has reached.
+
+    ``epochs`` and ``steps`` count the whole run, resumed part included, so a checkpoint
+    further on than they ask cannot be continued; it is refused before anything changes.
+    ``path`` is the checkpoint, ``done_steps`` and ``done_epoch`` how far it has gone, and
+    ``asked_steps`` the run's length as this ``fit`` was asked.
+    """
+
+    def __init__(self, message: str, *, path: str, done_steps: int, done_epoch: int,
+                 asked_steps: int) -> None:
+        super().__init__(message)
+        self.path = path
+        self.done_steps = done_steps
+        self.done_epoch = done_epoch
+        self.asked_steps = asked_steps

@@ -72,7 +72,7 @@ from ._checks import (check_array, check_float_dtype, check_int, check_labels, c
                       check_path, check_seed, plain)
 from .callbacks import Callback, CallbackList
 from .checkpoint import STATE_KEY, CheckpointState, read_checkpoint, save_checkpoint
-from .errors import TrainingDiverged
+from .errors import ResumeBeyondEnd, TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
 PREDICT_CHUNK = 10_000
@@ -767,9 +767,11 @@ class Sequential:
         done = restored.progress["step"]
         if done > total:
             name, value = length
-            raise ValueError(f"{name} must count the whole run when resuming, at least the "
-                             f"{done} steps (epoch {restored.progress['epoch']}) that {resume} "
-                             f"has done; got {name}={value!r} ({total} steps in all).")
+            raise ResumeBeyondEnd(
+                f"{name} must count the whole run when resuming, at least the {done} steps "
+                f"(epoch {restored.progress['epoch']}) that {resume} has done; got "
+                f"{name}={value!r} ({total} steps in all).", path=str(resume), done_steps=done,
+                done_epoch=restored.progress["epoch"], asked_steps=total)
         if schedule is not None:
             # the schedule that will start is the checkpoint's
             type(schedule)(**restored.schedule["config"]).check_start(n_epochs)
