@@ -263,7 +263,7 @@ def refused_without_reading(path, match, monkeypatch, limit=2_000_000):
 
 
 def test_a_zip_of_zeros_is_refused_from_its_header(zero_bomb, monkeypatch):
-    message = refused_without_reading(
+    refused_without_reading(
         zero_bomb, r"is not a valid zerodl model file: parameter W1 has shape \(3000, 3000\) "
                    r"and dtype float32; the architecture needs \(784, 10\) float32\.$",
         monkeypatch)
