@@ -17,6 +17,8 @@ from zerodl.layers import Dense
 from zerodl.model import RUNAWAY_FACTOR, RUNAWAY_WINDOW, RUNAWAY_WINDOWS, Sequential
 from zerodl.optimizers import OPTIMIZERS, SGD, Adam
 
+from state_checks import snapshot, same_state
+
 X, D = zerodl.datasets.make_toy("spiral", 200, noise=0.1, seed=0)
 FIT = dict(batch_size=20, verbose=0, seed=0)          # 10 steps per epoch
 
@@ -25,29 +27,12 @@ def net(seed=0):
     return mlp([2, 16, 2], seed=seed)
 
 
-def snapshot(model):
-    return {key: p.copy() for key, p in model.params.items()}
 
 
 def same_weights(model, saved) -> bool:
     return all(np.array_equal(model.params[k], saved[k]) for k in saved)
 
 
-def same_state(a: dict, b: dict) -> bool:
-    """Deep equality of two ``state_dict()`` results."""
-    if a.keys() != b.keys():
-        return False
-    for key in a:
-        x, y = a[key], b[key]
-        if isinstance(x, dict):
-            if not isinstance(y, dict) or not same_state(x, y):
-                return False
-        elif isinstance(x, np.ndarray):
-            if not np.array_equal(x, y):
-                return False
-        elif x != y:
-            return False
-    return True
 
 
 def largest(model) -> float:

@@ -20,6 +20,8 @@ from zerodl.callbacks import CSVLogger, LambdaCallback, ModelCheckpoint
 from zerodl._fileio import atomic_write, check_output_path
 from zerodl.optimizers import Adam
 
+from state_checks import same_state
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 4)).astype(np.float32)
 D = RNG.integers(0, 3, 40)
@@ -37,14 +39,6 @@ def same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
-def same_state(a, b) -> bool:
-    """Deep equality of two optimizer ``state_dict()`` s (arrays compared exactly)."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k])
-                                                                    for k in a)
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and np.array_equal(a, b)
-    return a == b
 
 
 def tree(folder: Path) -> dict:

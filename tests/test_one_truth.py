@@ -20,6 +20,8 @@ from zerodl.cli import main
 from zerodl.gradcheck import GRADIENT_CHECK_TOLERANCE
 from zerodl.optimizers import SGD, Adam
 
+from state_checks import snapshot, same_state
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 4)).astype(np.float32)
 D = RNG.integers(0, 3, 40)
@@ -29,8 +31,6 @@ def net(seed=0, dtype=np.float32):
     return mlp([4, 5, 3], seed=seed, dtype=dtype)
 
 
-def snapshot(model):
-    return {key: p.copy() for key, p in model.params.items()}
 
 
 def unchanged(model, before) -> bool:
@@ -38,21 +38,6 @@ def unchanged(model, before) -> bool:
             and all(np.array_equal(model.params[k], before[k]) for k in before))
 
 
-def same_state(a: dict, b: dict) -> bool:
-    """Deep equality of two ``state_dict()`` results."""
-    if a.keys() != b.keys():
-        return False
-    for key in a:
-        x, y = a[key], b[key]
-        if isinstance(x, dict):
-            if not isinstance(y, dict) or not same_state(x, y):
-                return False
-        elif isinstance(x, np.ndarray):
-            if not np.array_equal(x, y):
-                return False
-        elif x != y:
-            return False
-    return True
 
 
 def by_hand(model, x):

@@ -27,29 +27,17 @@ from zerodl.io import CONFIG_KEY, FORMAT, VERSION
 from zerodl.layers import Dense, ReLU
 from zerodl.optimizers import OPTIMIZERS, Adam, get_optimizer
 
+from state_checks import snapshot, same_params, same_state
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((12, 4))
 D = RNG.integers(0, 3, 12)
 
 
-def snapshot(model):
-    return {k: p.copy() for k, p in model.params.items()}
 
 
-def same_params(model, saved) -> bool:
-    return saved.keys() == model.params.keys() and all(
-        np.array_equal(model.params[k], saved[k]) and model.params[k].dtype == saved[k].dtype
-        for k in saved)
 
 
-def same_state(a: dict, b: dict) -> bool:
-    """Deep equality of two optimizer ``state_dict``s (arrays by value and dtype)."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k])
-                                                                    for k in a)
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
-    return a == b
 
 
 def trained_optimizer(model):

@@ -19,6 +19,8 @@ from zerodl import mlp
 from zerodl.io import CONFIG_KEY, FORMAT, VERSION
 from zerodl.optimizers import Adam
 
+from state_checks import same_state
+
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -48,14 +50,6 @@ def as_source(kind: str, values: list) -> np.ndarray:
     return x
 
 
-def same_state(a, b) -> bool:
-    """Deep equality of optimizer ``state_dict``s (arrays by value and dtype)."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k])
-                                                                    for k in a)
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
-    return a == b
 
 
 def beyond_dtype(x: np.ndarray, dtype) -> bool:

@@ -1,0 +1,27 @@
+"""What the all-or-nothing tests compare: copies of a model's weights and exact, deep
+equality of optimizer and schedule states (arrays by value and dtype)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def snapshot(model) -> dict[str, np.ndarray]:
+    """Copies of ``model.params``, to compare with after a refused operation."""
+    return {key: p.copy() for key, p in model.params.items()}
+
+
+def same_params(model, saved: dict[str, np.ndarray]) -> bool:
+    """Whether ``model.params`` holds exactly ``saved``: the same keys, values and dtypes."""
+    return list(model.params) == list(saved) and all(
+        model.params[k].dtype == saved[k].dtype and np.array_equal(model.params[k], saved[k])
+        for k in saved)
+
+
+def same_state(a, b) -> bool:
+    """Deep equality of two ``state_dict()`` results (arrays by value and dtype)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(
+            same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
