@@ -214,6 +214,102 @@ class _Runaway:
         return self.weight > RUNAWAY_FACTOR * self.start_weight
 
 
+class _Guard:
+    """``fit``'s watch for divergence, and the copy of the weights it goes back to.
+
+    At each epoch start it copies the weights and the optimizer's state (moments, step
+    count), unless the loss is already climbing: then the copy from before the climb stays.
+    A NaN or infinite loss (that step's update was skipped), weights made NaN or infinite by
+    an update, or a runaway (``_Runaway``) raise ``TrainingDiverged``; whenever the weights
+    are no good any more, they and the optimizer's state go back to the copy first.
+    """
+
+    def __init__(self, model: "Sequential", optimizer, run: _Run, x: np.ndarray,
+                 d: np.ndarray) -> None:
+        self.model, self.optimizer, self.run = model, optimizer, run
+        self.runaway = _Runaway(model, x, d)
+        self.loss = math.nan
+        self.params: dict[str, np.ndarray] = {}
+        self.state: dict = {}
+        self.epoch = 0
+
+    def start_epoch(self) -> None:
+        if not self.runaway.rising:      # keep the copy from before the loss rose
+            self.params = {key: p.copy() for key, p in self.model.params.items()}
+            self.state, self.epoch = self.optimizer.state_dict(), self.run.epoch
+
+    def check_loss(self, loss: float) -> None:
+        """A step's loss, before the step is counted: raise if it is NaN or infinite."""
+        self.loss = loss
+        if math.isfinite(loss):
+            return
+        # After a climb, the last finite weights are no good: go back to the copy.
+        climbed = self.runaway.climbing()
+        if climbed:
+            self._go_back()
+        rolled_back = climbed or self._go_back_if_not_finite()
+        raise self._error(self.run.step + 1, rolled_back, climbed=climbed)
+
+    def check_runaway(self, loss: float) -> None:
+        """A counted step's loss: raise if training has run away."""
+        if self.runaway.ran_away(loss, self.model.params):
+            self._go_back()
+            raise self._error(self.run.step, True, runaway=True)
+
+    def check_weights(self) -> None:
+        """At an epoch's end: raise if an update left NaN or infinite weights."""
+        if self._go_back_if_not_finite():
+            raise self._error(self.run.step, True)
+
+    def _go_back(self) -> None:
+        """Put back the copied weights and the optimizer's state."""
+        for key, p in self.model.params.items():
+            p[...] = self.params[key]
+        # Not load_state_dict: that rebuilds the optimizer from its config, which a subclass
+        # with its own constructor may not accept; the step count and buffers are the state.
+        self.optimizer.t = self.state["t"]
+        self.optimizer.buffers = self.state["buffers"]
+
+    def _go_back_if_not_finite(self) -> bool:
+        """``_go_back`` if any weight is NaN or infinite; say whether it did."""
+        if all(np.isfinite(p).all() for p in self.model.params.values()):
+            return False
+        self._go_back()
+        return True
+
+    def _error(self, at_step: int, rolled_back: bool, climbed: bool = False,
+               runaway: bool = False) -> TrainingDiverged:
+        """The error for a non-finite loss or weights, or (``runaway``) a loss running away;
+        ``climbed``: a non-finite loss after losses above ``RUNAWAY_FACTOR`` times the start."""
+        loss, watch, optimizer = self.loss, self.runaway, self.optimizer
+        lr = getattr(optimizer, "lr", None)
+        where = f"epoch {self.run.epoch}, step {at_step}"
+        if runaway:
+            what = (f"the loss ran away (mean {watch.mean:.4g} over the last "
+                    f"{RUNAWAY_WINDOW} steps, more than {RUNAWAY_FACTOR:g} times its "
+                    f"{watch.start_loss:.4g} at the start) and the largest weight grew from "
+                    f"{watch.start_weight:.4g} to {watch.weight:.4g}")
+            loss = watch.mean
+        elif not math.isfinite(loss):
+            what = f"the loss became {loss}"
+            if climbed:
+                what += (f" after climbing to more than {RUNAWAY_FACTOR:g} times its "
+                         f"{watch.start_loss:.4g} at the start")
+        else:
+            what = "an update made the weights NaN or infinite"
+        kept = (f"the weights went back to those of the start of epoch {self.epoch}"
+                if rolled_back else "the model keeps the weights from before this step")
+        name = type(optimizer).__name__
+        default = inspect.signature(type(optimizer)).parameters.get("lr")
+        hint = (f"; {name}'s default is {default.default}" if default is not None
+                and isinstance(default.default, float) else "")
+        return TrainingDiverged(
+            f"training diverged at {where}: {what} with {name}"
+            f"{f' (lr is {lr})' if lr is not None else ''}; {kept}. Try a smaller learning "
+            f"rate{hint}.", epoch=self.run.epoch, step=at_step, loss=loss,
+            history=self.model.history)
+
+
 class _Progress(Callback):
     """``verbose=1``: a progress bar of steps; ``verbose=2``: one line per epoch."""
 
@@ -645,45 +741,26 @@ class Sequential:
         hooks.set_model(self)
         hooks.on_train_begin({})
         logs: dict = {}
-        runaway = _Runaway(self, x, d)
+        guard = _Guard(self, optimizer, run, x, d)
         with progress, stop:     # stop: Ctrl-C ends the loop between batches
             while run.step < total and not (stop.requested or self.stop_training):
                 run.epoch += 1
                 hooks.on_epoch_begin(run.epoch, {})
                 run.start_epoch()
-                if not runaway.rising:      # keep the copy from before the loss rose
-                    start_params = {key: p.copy() for key, p in self.params.items()}
-                    start_state, start_epoch = optimizer.state_dict(), run.epoch
+                guard.start_epoch()
                 order = rng.permutation(n)
                 lr = optimizer.lr        # this epoch's rate: a schedule changes it between epochs
                 for start in range(run.batches * batch, n, batch):
                     if run.step == total or stop.requested or self.stop_training:
                         break
-                    idx = order[start:start + batch]
                     hooks.on_train_batch_begin(run.batches, {})
-                    # The one copy per batch, a gather, into the previous batch's array.
-                    xb = self._work_arrays(len(idx))[0]
-                    x.take(idx, axis=0, out=xb, mode="clip")
-                    db = d[idx]
-                    self.train_batch = (xb, db)
+                    xb, db = self.train_batch = self._gather(x, d, order[start:start + batch])
                     loss, y = self.train_step(xb, db, optimizer, **clipping)
-                    if not math.isfinite(loss):
-                        # After a climb, the last finite weights are no good: go back further.
-                        climbed = runaway.climbing()
-                        if climbed:
-                            self._restore(start_params, optimizer, start_state)
-                        raise self._diverged(
-                            run, optimizer, loss, run.step + 1, start_epoch, climbed
-                            or self._restore_if_not_finite(start_params, optimizer, start_state),
-                            climbed=climbed, start_loss=runaway.start_loss)
+                    guard.check_loss(loss)
                     batch_logs = self._count_batch(run, loss, y, db)
-                    if runaway.ran_away(loss, self.params):
-                        self._restore(start_params, optimizer, start_state)
-                        raise self._diverged(run, optimizer, loss, run.step, start_epoch,
-                                             True, runaway)
+                    guard.check_runaway(loss)
                     hooks.on_train_batch_end(run.batches - 1, batch_logs)
-                if self._restore_if_not_finite(start_params, optimizer, start_state):
-                    raise self._diverged(run, optimizer, loss, run.step, start_epoch, True)
+                guard.check_weights()
                 if ((stop.requested or self.stop_training) and run.batches < steps_per_epoch
                         and run.step < total):
                     break                           # mid-epoch: not a finished epoch
@@ -695,6 +772,13 @@ class Sequential:
         self._work = None       # a full-batch fit's work arrays are as large as x
         hooks.on_train_end(dict(logs))
         return history
+
+    def _gather(self, x: np.ndarray, d: np.ndarray, idx: np.ndarray) -> tuple:
+        """The batch ``(x[idx], d[idx])``; ``x``'s rows go into the previous batch's array,
+        the one copy per batch."""
+        xb = self._work_arrays(len(idx))[0]
+        x.take(idx, axis=0, out=xb, mode="clip")
+        return xb, d[idx]
 
     def _check_fit(self, x, d, epochs, batch_size, optimizer, validation_data, seed, steps,
                    eval_every, lr_schedule, clip_norm, clip_value) -> tuple:
@@ -801,54 +885,6 @@ class Sequential:
             logs.update({f"val_{k}": v for k, v in self.evaluate_prepared(*val).items()})
         logs["lr"] = lr
         return logs
-
-    def _diverged(self, run: _Run, optimizer, loss: float, at_step: int, start_epoch: int,
-                  rolled_back: bool, runaway: _Runaway | None = None, climbed: bool = False,
-                  start_loss: float = 0.0) -> TrainingDiverged:
-        """The error for a non-finite loss or weights, or (``runaway``) a loss running away;
-        ``climbed``: a non-finite loss after losses above ``RUNAWAY_FACTOR * start_loss``."""
-        lr = getattr(optimizer, "lr", None)
-        where = f"epoch {run.epoch}, step {at_step}"
-        if runaway is not None:
-            what = (f"the loss ran away (mean {runaway.mean:.4g} over the last "
-                    f"{RUNAWAY_WINDOW} steps, more than {RUNAWAY_FACTOR:g} times its "
-                    f"{runaway.start_loss:.4g} at the start) and the largest weight grew from "
-                    f"{runaway.start_weight:.4g} to {runaway.weight:.4g}")
-            loss = runaway.mean
-        elif not math.isfinite(loss):
-            what = f"the loss became {loss}"
-            if climbed:
-                what += (f" after climbing to more than {RUNAWAY_FACTOR:g} times its "
-                         f"{start_loss:.4g} at the start")
-        else:
-            what = "an update made the weights NaN or infinite"
-        kept = (f"the weights went back to those of the start of epoch {start_epoch}"
-                if rolled_back else "the model keeps the weights from before this step")
-        name = type(optimizer).__name__
-        default = inspect.signature(type(optimizer)).parameters.get("lr")
-        hint = (f"; {name}'s default is {default.default}" if default is not None
-                and isinstance(default.default, float) else "")
-        return TrainingDiverged(
-            f"training diverged at {where}: {what} with {name}"
-            f"{f' (lr is {lr})' if lr is not None else ''}; {kept}. Try a smaller learning "
-            f"rate{hint}.", epoch=run.epoch, step=at_step, loss=loss, history=self.history)
-
-    def _restore(self, saved: dict[str, np.ndarray], optimizer, state: dict) -> None:
-        """Put back the weights and the optimizer's state (moments, step count) of a copy."""
-        for key, p in self.params.items():
-            p[...] = saved[key]
-        # Not load_state_dict: that rebuilds the optimizer from its config, which a subclass
-        # with its own constructor may not accept; the step count and buffers are the state.
-        optimizer.t = state["t"]
-        optimizer.buffers = state["buffers"]
-
-    def _restore_if_not_finite(self, saved: dict[str, np.ndarray], optimizer,
-                               state: dict) -> bool:
-        """``_restore`` if any weight is NaN or infinite; say whether it did."""
-        if all(np.isfinite(p).all() for p in self.params.values()):
-            return False
-        self._restore(saved, optimizer, state)
-        return True
 
     # -- inspection and files ------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
