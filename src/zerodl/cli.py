@@ -134,8 +134,9 @@ class _LearningRateOverride(Callback):
             self.say(f"--lr {self.lr:g} replaces the checkpoint's learning rate {saved:g}")
 
 
-def cmd_train(args) -> int:
-    say = say_unless(args.quiet)
+def _check_train_args(args) -> None:
+    """Everything ``zerodl train`` can refuse before minutes of data loading and training:
+    the layer sizes, and every file it reads or writes."""
     if args.layers[0] != 784:
         raise UsageError(f"--layers must start with 784, the number of MNIST pixels; got "
                          f"{'-'.join(map(str, args.layers))}")
@@ -144,13 +145,41 @@ def cmd_train(args) -> int:
                          f"{'-'.join(map(str, args.layers))}")
     if args.activation == "step" and len(args.layers) > 2:
         raise UsageError("--activation step has no gradient to train with; choose another")
-    # Before minutes of data loading and training: every file it reads or writes.
     if args.resume and not os.path.isfile(os.path.expanduser(args.resume)):
         raise UsageError(f"--resume: checkpoint not found: {args.resume}")
     check_outputs(args, "--plot", "--save", "--checkpoint")
     if args.resume and not args.checkpoint:
         check_outputs(args, "--resume")            # the run's checkpoints go on there
     _check_distinct(args, "--plot", "--save", "--checkpoint" if args.checkpoint else "--resume")
+
+
+def _write_results(args, model, history, optimizer, say) -> None:
+    """Write the model (``--save``) and the curves (``--plot``); the model first, the most
+    costly to lose, and a failed write does not stop the next one."""
+    title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
+             f"{optimizer}, batch {args.batch_size}")
+    writes = []
+    if args.save:
+        writes.append((lambda: model.save(args.save), f"model saved to {args.save}"))
+    if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
+        writes.append((lambda: plot_history(history, args.plot, title=title),
+                       f"curves written to {args.plot}"))
+    failed = []
+    for write, done in writes:
+        try:
+            write()
+            say(done)
+        except (OSError, ValueError) as exc:
+            failed.append(exc)
+    for exc in failed[:-1]:
+        print(f"zerodl: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    if failed:
+        raise failed[-1]
+
+
+def cmd_train(args) -> int:
+    say = say_unless(args.quiet)
+    _check_train_args(args)
     model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
                 seed=args.seed)
     lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
@@ -204,26 +233,7 @@ def cmd_train(args) -> int:
         print(f"zerodl: nothing was trained: the checkpoint {args.resume} already holds "
               f"{history.n_steps:,} iterations and this run asks for {total:,}; the model, "
               f"curves and scores are the checkpoint's", file=sys.stderr)
-    title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
-             f"{optimizer}, batch {args.batch_size}")
-    # The model first, the most costly to lose; a failed write does not stop the next one.
-    writes = []
-    if args.save:
-        writes.append((lambda: model.save(args.save), f"model saved to {args.save}"))
-    if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
-        writes.append((lambda: plot_history(history, args.plot, title=title),
-                       f"curves written to {args.plot}"))
-    failed = []
-    for write, done in writes:
-        try:
-            write()
-            say(done)
-        except (OSError, ValueError) as exc:
-            failed.append(exc)
-    for exc in failed[:-1]:
-        print(f"zerodl: error: {' '.join(str(exc).split())}", file=sys.stderr)
-    if failed:
-        raise failed[-1]
+    _write_results(args, model, history, optimizer, say)
     if history.interrupted:
         # fit stopped after a whole batch and kept everything: report it as an interruption.
         by = "SIGTERM" if history.signal == "SIGTERM" else "Ctrl-C"
