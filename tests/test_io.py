@@ -1,6 +1,9 @@
 """Model files: exact round trips, atomic writes and refusals of anything else."""
 import json
+import os
+import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,4 +122,20 @@ def test_a_text_file_is_not_taken_for_a_pickle(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("x\n")
     with pytest.raises(ValueError, match=r"not a readable \.npz archive \(it starts with neither"):
+        zerodl.load(path)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_loading_something_that_is_not_a_file_says_what_it_is(tmp_path, kind):
+    # A FIFO would block a reader for ever and a device would be read without end: both are
+    # refused from the file's type, before it is opened.
+    if kind == "folder":
+        path, what = tmp_path, "a folder"
+    elif kind == "fifo":
+        path, what = tmp_path / "pipe.npz", "a device, pipe or socket"
+        os.mkfifo(path)
+    else:
+        path, what = Path("/dev/zero"), "a device, pipe or socket"
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} must be a model file, a "
+                                         rf"regular file; it is {what}"):
         zerodl.load(path)

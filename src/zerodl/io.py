@@ -164,9 +164,12 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
     and dtypes the other entries declare, before any of them is read.
     """
     path = check_path("path", path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what.removeprefix('zerodl ')} not found: {path}")
     if not path.is_file():
-        why = " (it is a folder)" if path.is_dir() else ""
-        raise FileNotFoundError(f"{what.removeprefix('zerodl ')} not found: {path}{why}")
+        kind = "a folder" if path.is_dir() else "a device, pipe or socket, not a file"
+        raise ValueError(f"{path} must be a {what.removeprefix('zerodl ')}, a regular file; "
+                         f"it is {kind}.")
     if not zipfile.is_zipfile(path):
         if not _starts_like_npz_or_pickle(path):
             raise invalid_file(path, "it is not a readable .npz archive (it starts with "
