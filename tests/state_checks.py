@@ -1,6 +1,9 @@
-"""What the all-or-nothing tests compare: copies of a model's weights and exact, deep
-equality of optimizer and schedule states (arrays by value and dtype)."""
+"""What the all-or-nothing tests compare: copies of a model's weights, exact deep equality of
+optimizer and schedule states (arrays by value and dtype), and everything in a folder."""
 from __future__ import annotations
+
+import os
+import stat
 
 import numpy as np
 
@@ -25,3 +28,19 @@ def same_state(a, b) -> bool:
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
     return type(a) is type(b) and a == b
+
+
+def folder_tree(folder) -> dict:
+    """Everything under ``folder``: each entry's kind, a link's target, a file's bytes."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder))
+        if path.is_symlink():
+            out[key] = ("link", os.readlink(path))
+        elif path.is_dir():
+            out[key] = ("dir",)
+        elif path.is_file():
+            out[key] = ("file", path.read_bytes())
+        else:
+            out[key] = ("other", stat.S_IFMT(path.lstat().st_mode))
+    return out

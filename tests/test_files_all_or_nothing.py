@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import stat
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from zerodl.callbacks import CSVLogger, LambdaCallback, ModelCheckpoint
 from zerodl._fileio import atomic_write, check_output_path
 from zerodl.optimizers import Adam
 
-from state_checks import same_state
+from state_checks import folder_tree, same_state
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 4)).astype(np.float32)
@@ -37,24 +36,6 @@ def weights(model) -> dict:
 
 def same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
-
-
-
-
-def tree(folder: Path) -> dict:
-    """Everything under ``folder``: each entry's kind, a link's target, a file's bytes."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        key = str(path.relative_to(folder))
-        if path.is_symlink():
-            out[key] = ("link", os.readlink(path))
-        elif path.is_dir():
-            out[key] = ("dir",)
-        elif path.is_file():
-            out[key] = ("file", path.read_bytes())
-        else:
-            out[key] = ("other", stat.S_IFMT(path.lstat().st_mode))
-    return out
 
 
 @pytest.fixture
@@ -75,12 +56,12 @@ def folder(tmp_path):
                                        ("dirlink", "which is a folder"),
                                        ("fifo", "which is a named pipe")])
 def test_save_refuses_a_target_that_is_not_a_regular_file(folder, name, kind):
-    model, before = net(), tree(folder)
+    model, before = net(), folder_tree(folder)
     saved = weights(model)
     with pytest.raises(ValueError, match=f"path must be a regular file or a new one; got "
                                          f"'.*{name}'.*{kind}"):
         model.save(folder / name)
-    assert tree(folder) == before and same(weights(model), saved)
+    assert folder_tree(folder) == before and same(weights(model), saved)
 
 
 def test_save_refuses_a_socket(tmp_path):
@@ -129,10 +110,10 @@ def test_a_chain_of_links_and_a_dangling_link_are_written_through(folder):
 
 def test_a_link_into_a_missing_folder_is_refused(folder):
     (folder / "dangling.npz").symlink_to("nowhere/m.npz")
-    before = tree(folder)
+    before = folder_tree(folder)
     with pytest.raises(FileNotFoundError, match="folder '.*nowhere' does not exist"):
         net().save(folder / "dangling.npz")
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
 
 
 def test_checkpoint_through_a_symlink_keeps_the_link(folder):
@@ -157,11 +138,11 @@ def test_save_refuses_non_finite_weights_and_keeps_the_old_file(folder, key, ind
                                                                 shown):
     model = net()
     model.params[key][index] = value
-    saved, before = weights(model), tree(folder)
+    saved, before = weights(model), folder_tree(folder)
     with pytest.raises(ValueError, match=rf"params\['{key}'\] must hold only finite numbers "
                                          rf"to be saved .*; got {shown} .*Nothing was written"):
         model.save(folder / "good.npz")
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
     assert all(np.array_equal(saved[k], model.params[k], equal_nan=True) for k in saved)
 
 
@@ -177,7 +158,7 @@ def test_save_refuses_what_is_not_a_path(tmp_path, monkeypatch, value, exc, word
     monkeypatch.chdir(tmp_path)
     with pytest.raises(exc, match=words):
         net().save(value)
-    assert tree(tmp_path) == {}
+    assert folder_tree(tmp_path) == {}
 
 
 def test_tilde_means_home_for_save_load_and_checkpoint(tmp_path, monkeypatch):
@@ -199,14 +180,14 @@ def test_tilde_means_home_for_save_load_and_checkpoint(tmp_path, monkeypatch):
 # -- folders ---------------------------------------------------------------------------------
 
 def test_a_missing_folder_is_named_and_not_created(folder):
-    before = tree(folder)
+    before = folder_tree(folder)
     with pytest.raises(FileNotFoundError, match=r"path must be in an existing folder; got "
                                                 r"'.*a/b/m.npz', but the folder '.*/a' does "
                                                 r"not exist"):
         net().save(folder / "a" / "b" / "m.npz")
     with pytest.raises(FileNotFoundError, match="but '.*notes.txt' is a file, not a folder"):
         net().save(folder / "notes.txt" / "m.npz")
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
 
 
 @pytest.mark.parametrize("flag,where", [(os.ST_RDONLY, "on a read-only file system"),
@@ -218,13 +199,13 @@ def test_a_read_only_folder_is_refused_up_front(folder, monkeypatch, flag, where
     monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
     monkeypatch.setattr(os, "statvfs", lambda path: Statvfs())
     model = net()
-    saved, before = weights(model), tree(folder)
+    saved, before = weights(model), folder_tree(folder)
     with pytest.raises(PermissionError, match=f"path must be in a folder you can write to; got "
                                               f"'.*good.npz', in the folder '.*' {where}"):
         model.save(folder / "good.npz")
     with pytest.raises(PermissionError, match="checkpoint must be in a folder you can write"):
         model.fit(X, D, verbose=0, checkpoint=folder / "ck.npz")
-    assert tree(folder) == before and same(weights(model), saved)
+    assert folder_tree(folder) == before and same(weights(model), saved)
 
 
 # -- errors while writing name the real file and keep the old one -----------------------------
@@ -247,24 +228,24 @@ def test_an_error_while_writing_names_the_target_and_keeps_the_old_file(folder, 
         monkeypatch.setattr(np, "savez", half_written)
     else:
         monkeypatch.setattr(os, where, fail)
-    before = tree(folder)
+    before = folder_tree(folder)
     with pytest.raises(OSError) as info:
         net(seed=3).save(folder / "good.npz")
     message = str(info.value)
     assert info.value.errno == code
     assert f"could not write {folder / 'good.npz'}: {reason}" in message
     assert "previous contents are unchanged" in message and ".tmp" not in message
-    assert tree(folder) == before                 # no temporary file left either
+    assert folder_tree(folder) == before                 # no temporary file left either
 
 
 def test_a_new_file_that_cannot_be_written_leaves_nothing(folder, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(
         OSError(errno.ENOSPC, "No space left on device")))
-    before = tree(folder)
+    before = folder_tree(folder)
     with pytest.raises(OSError, match=r"could not write .*new.npz: No space left on device; "
                                       r"no file was left there"):
         net().save(folder / "new.npz")
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
 
 
 def test_atomic_write_of_other_files_still_creates_their_folders(tmp_path):
@@ -288,23 +269,23 @@ def test_atomic_write_of_other_files_still_creates_their_folders(tmp_path):
 def test_fit_refuses_a_bad_checkpoint_path_before_training(folder, target, exc, words):
     model, optimizer = net(), Adam(0.01)
     model.fit(X, D, epochs=1, batch_size=10, verbose=0, optimizer=optimizer)   # some state
-    saved, state, before = weights(model), optimizer.state_dict(), tree(folder)
+    saved, state, before = weights(model), optimizer.state_dict(), folder_tree(folder)
     with pytest.raises(exc, match=words):
         model.fit(X, D, epochs=3, batch_size=10, verbose=0, optimizer=optimizer,
                   checkpoint=folder / target)
     assert same(weights(model), saved) and same_state(optimizer.state_dict(), state)
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
 
 
 def test_fit_with_a_bad_checkpoint_path_does_not_resume_either(folder, tmp_path):
     trained = net()
     trained.fit(X, D, epochs=1, batch_size=10, verbose=0, checkpoint=folder / "ck.npz")
     model = net(seed=5)
-    saved, before = weights(model), tree(folder)
+    saved, before = weights(model), folder_tree(folder)
     with pytest.raises(ValueError, match="checkpoint must be a regular file"):
         model.fit(X, D, epochs=2, batch_size=10, verbose=0, resume=folder / "ck.npz",
                   checkpoint=folder / "sub")
-    assert same(weights(model), saved) and tree(folder) == before
+    assert same(weights(model), saved) and folder_tree(folder) == before
 
 
 @pytest.mark.parametrize("make,words", [
@@ -316,23 +297,23 @@ def test_fit_with_a_bad_checkpoint_path_does_not_resume_either(folder, tmp_path)
     (lambda f: CSVLogger(f / "fifo"), "filename must be a regular file .* named pipe"),
 ])
 def test_callbacks_check_their_files_when_made(folder, make, words):
-    before = tree(folder)
+    before = folder_tree(folder)
     with pytest.raises((ValueError, FileNotFoundError), match=words):
         make(folder)
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
 
 
 def test_plot_refuses_a_missing_folder_and_writes_through_links(folder):
     history = History()
     history.on_epoch_end(1, {"loss": 1.0, "accuracy": 0.5})
     history.on_epoch_end(2, {"loss": 0.5, "accuracy": 0.7})
-    before = tree(folder)
+    before = folder_tree(folder)
     with pytest.raises(FileNotFoundError, match="path must be in an existing folder; .*'.*"
                                                 "plots' does not exist"):
         zerodl.plot_history(history, folder / "plots" / "c.png")
     with pytest.raises(ValueError, match="path must be a regular file .* folder"):
         zerodl.plot_history(history, folder / "sub")
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
     (folder / "c.png").symlink_to("sub/curves.png")
     zerodl.plot_history(history, folder / "c.png").clear()
     assert (folder / "c.png").is_symlink()
@@ -340,10 +321,10 @@ def test_plot_refuses_a_missing_folder_and_writes_through_links(folder):
 
 
 def test_check_output_path_creates_nothing_and_accepts_new_files(folder):
-    before = tree(folder)
+    before = folder_tree(folder)
     assert check_output_path("out", folder / "new.bin") == folder / "new.bin"
     assert check_output_path("out", folder / "a" / "b.bin", make_parents=True)
-    assert tree(folder) == before
+    assert folder_tree(folder) == before
 
 
 # -- a checkpoint is not a model file -----------------------------------------------------------

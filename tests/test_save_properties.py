@@ -16,6 +16,8 @@ from zerodl import mlp
 from zerodl.layers import ACTIVATIONS
 from zerodl.losses import OUTPUTS
 
+from state_checks import folder_tree
+
 SETTINGS = settings(max_examples=100, deadline=None)
 WIDTH = {np.float16: 16, np.float32: 32, np.float64: 64}
 
@@ -38,20 +40,6 @@ def models(draw):
     for p in model.params.values():
         p[...] = draw(arrays(dtype, p.shape, elements=floats))
     return model
-
-
-def snapshot(folder: Path) -> dict:
-    """Every entry under ``folder``: a link's target, a file's bytes, or its kind."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        key = str(path.relative_to(folder))
-        if path.is_symlink():
-            out[key] = ("link", os.readlink(path))
-        elif path.is_file():
-            out[key] = ("file", path.read_bytes())
-        else:
-            out[key] = ("dir" if path.is_dir() else "other",)
-    return out
 
 
 def weights(model) -> dict:
@@ -130,20 +118,20 @@ def test_save_to_any_target_completes_or_changes_nothing(data):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         populate(folder)
-        before, saved = snapshot(folder), weights(model)
+        before, saved = folder_tree(folder), weights(model)
         path = folder / relative
         try:
             model.save(path)
         except (ValueError, OSError) as exc:
             assert not writable or poison, f"{name}: {exc}"
-            assert snapshot(folder) == before
+            assert folder_tree(folder) == before
             assert all(np.array_equal(saved[k], model.params[k], equal_nan=True) for k in saved)
             # The path is checked first, then the weights.
             words = "path must be" if not writable else f"params['{poison[0]}'] must hold only"
             assert words in str(exc)
             return
         assert writable and not poison, name
-        after = snapshot(folder)
+        after = folder_tree(folder)
         real = Path(os.path.realpath(path))
         assert_same_model(zerodl.load(path), model)
         # Only the real target changed (or appeared); every link is still the same link.
@@ -173,7 +161,7 @@ def test_a_write_failing_anywhere_names_the_target_and_keeps_the_old_file(data):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         populate(folder)
-        before = snapshot(folder)
+        before = folder_tree(folder)
         path = folder / relative
         with mock.patch(where, fail):
             try:
@@ -182,7 +170,7 @@ def test_a_write_failing_anywhere_names_the_target_and_keeps_the_old_file(data):
                 message = str(exc)
             else:
                 raise AssertionError("the failure was not reported")
-        assert snapshot(folder) == before
+        assert folder_tree(folder) == before
         assert f"could not write {path}: {os.strerror(code)}" in message
         assert ".tmp" not in message
 
@@ -209,19 +197,19 @@ def test_fit_with_any_checkpoint_target_trains_or_changes_nothing(name, seed, ba
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         populate(folder)
-        before, saved, state = snapshot(folder), weights(model), optimizer.state_dict()
+        before, saved, state = folder_tree(folder), weights(model), optimizer.state_dict()
         try:
             model.fit(x, d, epochs=2, batch_size=batch_size, verbose=0, optimizer=optimizer,
                       checkpoint=folder / relative)
         except (ValueError, OSError) as exc:
             assert not writable, f"{name}: {exc}"
             assert "checkpoint must be" in str(exc)
-            assert snapshot(folder) == before
+            assert folder_tree(folder) == before
             assert all(np.array_equal(saved[k], model.params[k]) for k in saved)
             assert _same_state(optimizer.state_dict(), state)
             return
         assert writable, name
-        after = snapshot(folder)
+        after = folder_tree(folder)
         real = Path(os.path.realpath(folder / relative))
         assert {k for k in after if after[k] != before.get(k)} == {
             str(real.relative_to(folder.resolve()))}

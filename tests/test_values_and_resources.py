@@ -287,15 +287,27 @@ def test_missing_parameters_are_refused_before_building_the_model(tmp_path, monk
                                   r"\['W1', 'b1'\]\.$", monkeypatch, limit=1_000_000)
 
 
-def test_a_checkpoint_with_a_zip_of_zeros_is_refused_before_reading(tmp_path, monkeypatch):
-    model, optimizer = mlp([4, 5, 3], seed=1), Adam(0.01)
+def trained(seed: int) -> tuple:
+    """A 4-5-3 model and its Adam after one epoch on the test data."""
+    model, optimizer = mlp([4, 5, 3], seed=seed), Adam(0.01)
     model.fit(X, D, epochs=1, batch_size=12, optimizer=optimizer, verbose=0)
-    path = tmp_path / "ck.npz"
+    return model, optimizer
+
+
+def checkpoint_entries(path) -> dict[str, bytes]:
+    """Write a real checkpoint of a trained model to ``path``; return its zip members' bytes,
+    for a test to rewrite."""
+    model, optimizer = trained(seed=1)
     save_checkpoint(path, model, optimizer, np.random.default_rng(0).bit_generator.state,
                     History(), {"epoch": 1, "step": 1, "batches": 0, "loss_sum": 0.0,
                                 "correct": 0, "seen": 0, "n_samples": 12, "batch_size": 12})
     with zipfile.ZipFile(path) as zf:
-        entries = {info.filename: zf.read(info) for info in zf.infolist()}
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def test_a_checkpoint_with_a_zip_of_zeros_is_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "ck.npz"
+    entries = checkpoint_entries(path)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in entries.items():
             if name == "a2.npy":        # W2's place: 3000 x 3000 zeros, 36 MB unpacked
@@ -303,8 +315,7 @@ def test_a_checkpoint_with_a_zip_of_zeros_is_refused_before_reading(tmp_path, mo
                                         "shape": (3000, 3000)}, 3000 * 3000 * 4)
             else:
                 zf.writestr(name, data)
-    target, target_opt = mlp([4, 5, 3], seed=2), Adam(0.01)
-    target.fit(X, D, epochs=1, batch_size=12, optimizer=target_opt, verbose=0)
+    target, target_opt = trained(seed=2)
     weights, state = snapshot(target), copy.deepcopy(target_opt.state_dict())
     read = []
     real = np.lib.format.read_array
@@ -326,22 +337,15 @@ def test_a_checkpoint_with_a_zip_of_zeros_is_refused_before_reading(tmp_path, mo
 
 
 def test_a_checkpoint_with_a_lying_entry_changes_nothing(tmp_path):
-    model, optimizer = mlp([4, 5, 3], seed=1), Adam(0.01)
-    model.fit(X, D, epochs=1, batch_size=12, optimizer=optimizer, verbose=0)
     path = tmp_path / "ck.npz"
-    save_checkpoint(path, model, optimizer, np.random.default_rng(0).bit_generator.state,
-                    History(), {"epoch": 1, "step": 1, "batches": 0, "loss_sum": 0.0,
-                                "correct": 0, "seen": 0, "n_samples": 12, "batch_size": 12})
-    with zipfile.ZipFile(path) as zf:
-        entries = {info.filename: zf.read(info) for info in zf.infolist()}
+    entries = checkpoint_entries(path)
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in entries.items():
             if name == "a0.npy":        # W1, now declaring 1e6 x 1e6
                 data = data.replace(b"(4, 5)", b"(1000000, 1000000)")
             zf.writestr(name, data)
     before = path.read_bytes()
-    target, target_opt = mlp([4, 5, 3], seed=2), Adam(0.01)
-    target.fit(X, D, epochs=1, batch_size=12, optimizer=target_opt, verbose=0)
+    target, target_opt = trained(seed=2)
     weights, state = snapshot(target), copy.deepcopy(target_opt.state_dict())
     with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} is not a valid zerodl "
                                          r"checkpoint: its entry 'a0' declares shape "
