@@ -1,9 +1,9 @@
 """`zerodl bench`'s command layer: the Markdown table from the suite's data, and usage errors."""
 import json
 
-from zerodl.benchmarks import suite
+from zerodl.tools.benchmarks import suite
 from zerodl.cli import main
-from zerodl.cli_bench import markdown, row_text
+from zerodl.cli.bench import markdown, row_text
 
 ROW = {"name": "course 784-40-10 B100 SGD", "samples_per_s": {"zerodl": 300_000.0,
        "torch": None, "plain": 250_000.0}, "gflops": {"zerodl": 40.0, "plain": 33.3},

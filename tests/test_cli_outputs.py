@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import zerodl
-import zerodl.cli
+import zerodl.cli.app
 from zerodl.checkpoint import STATE_KEY
 from zerodl.cli import main
 
@@ -38,7 +38,7 @@ def tiny_mnist(one_hot_label=False, data_dir=None):
 
 @pytest.fixture
 def tiny(monkeypatch):
-    monkeypatch.setattr(zerodl.cli, "load_mnist", tiny_mnist)
+    monkeypatch.setattr(zerodl.cli.app, "load_mnist", tiny_mnist)
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def no_data(monkeypatch):
     """Loading the data counts as starting the work: these runs must stop before it."""
     def refuse(**kwargs):
         raise AssertionError("the data was loaded before the outputs were checked")
-    monkeypatch.setattr(zerodl.cli, "load_mnist", refuse)
+    monkeypatch.setattr(zerodl.cli.app, "load_mnist", refuse)
 
 
 def train(tmp_path, *extra):

@@ -16,7 +16,7 @@ import pytest
 import zerodl
 from zerodl import History, mlp
 from zerodl.callbacks import CSVLogger, LambdaCallback, ModelCheckpoint
-from zerodl._fileio import atomic_write, check_output_path
+from zerodl.core._fileio import atomic_write, check_output_path
 from zerodl.optimizers import Adam
 
 from state_checks import folder_tree, same_state

@@ -1,6 +1,6 @@
 """The package's layers depend one way: core -> training -> tools -> command line.
 
-``docs/architecture.md`` draws the layers; ``LAYERS`` below is the same table, and these
+``docs/architecture.md`` draws the layers; ``FOLDERS`` below maps each folder to its layer, and these
 tests hold the code to it: every module imports only from its own or earlier layers, at
 module level (no import inside a function to dodge a cycle), and no module imports another
 module's ``_private`` names. Importing any library module leaves the command line unimported.
@@ -16,36 +16,24 @@ import pytest
 import zerodl
 
 PACKAGE = Path(zerodl.__file__).resolve().parent
-ORDER = ["core", "training", "tools", "cli"]
+ORDER = ["core", "training", "tools", "faces"]
 
-#: Every module of the package, by layer. ``zerodl`` is the package's ``__init__`` (the
-#: public names, re-exported from core to tools). ``name.*`` covers every module of the
-#: subpackage ``name``. Some names are of modules that other branches are adding.
-LAYERS = {
-    "core": [
-        "_checks", "_fileio", "_registry", "errors", "functions", "initializers", "layers",
-        "losses", "optimizers", "schedules", "datasets", "toy", "io", "metrics",
-        "book", "book.*",                  # the book's names over core maths and datasets
-    ],
-    "training": ["model", "callbacks", "checkpoint"],
-    "tools": [
-        "zerodl", "gradcheck", "trace", "compare", "plotting", "inspection", "sweep", "sweeps",
-        "coursekit", "playground", "playground.*",
-        "benchmarks", "benchmarks.loops", "benchmarks.suite", "benchmarks.sweep_bench",
-        "benchmarks.layer_stats",
-    ],
-    "cli": [
-        "cli", "cli_common", "cli_trace", "cli_compare", "cli_bench", "cli_show", "cli_sweep",
-        "cli_playground", "cli_coursekit", "__main__",
-    ],
+#: The folder of each layer (docs/architecture.md): a module's layer is that of the folder it
+#: sits in. ``zerodl`` is the package's ``__init__`` (the public names, from core to tools).
+#: The faces are what a person uses: the command line, the playground, and ``book`` (the
+#: book's names, imported by the files of a book course kit).
+FOLDERS = {
+    "core": "core", "training": "training", "tools": "tools",
+    "cli": "faces", "playground": "faces", "book": "faces", "__main__": "faces",
 }
+TOP_LEVEL = {"zerodl": "tools"}
 
 #: The only imports of zerodl modules allowed inside a function: a command that needs an
 #: optional package imports the tool that uses it when it runs, so that the other commands
 #: work without that package. (importer, imported module): the optional package.
 OPTIONAL_DEPENDENCY_IMPORTS = {
-    ("cli_playground", "playground.server"): "Starlette and Uvicorn",
-    ("cli_sweep", "benchmarks.sweep_bench"): "Dask",
+    ("cli.playground", "playground.server"): "Starlette and Uvicorn",
+    ("cli.sweep", "tools.benchmarks.sweep_bench"): "Dask",
 }
 
 
@@ -61,10 +49,10 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))
 
 
 def layer_of(name: str) -> str | None:
-    for layer, names in LAYERS.items():
-        if name in names or ("." in name and name.split(".")[0] + ".*" in names):
-            return layer
-    return None
+    """The layer of module ``name`` from its folder (None: a module outside every folder)."""
+    if name in TOP_LEVEL:
+        return TOP_LEVEL[name]
+    return FOLDERS.get(name.split(".")[0])
 
 
 def _resolve(module: str, node: ast.ImportFrom) -> str:
@@ -110,9 +98,9 @@ def imports_of(module: str):
 def test_every_module_is_in_the_layer_table():
     unknown = [name for name in MODULES if layer_of(name) is None]
     assert not unknown, (
-        f"modules missing from the layer table: {unknown}. Add each to LAYERS in "
-        f"tests/test_layering.py and to docs/architecture.md, in the layer of what it imports "
-        f"(core, training, tools or cli).")
+        f"modules outside the layer folders: {unknown}. Put each in the folder of its layer "
+        f"(core/, training/, tools/, or a face: cli/, playground/, book/); "
+        f"docs/architecture.md says which holds what.")
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
@@ -138,7 +126,7 @@ def test_imports_go_one_way_at_module_level_and_only_public_names(module):
 
 
 LIBRARY = sorted(name for name in MODULES
-                 if layer_of(name) not in (None, "cli"))
+                 if layer_of(name) not in (None, "faces"))
 
 
 @pytest.mark.parametrize("module", LIBRARY)
@@ -152,7 +140,7 @@ def test_importing_a_library_module_leaves_the_command_line_unimported(module):
             "        raise\n"
             "    print('optional', exc.name); sys.exit(0)\n"
             "print(sorted(m for m in sys.modules\n"
-            "             if m == 'zerodl.cli' or m.startswith('zerodl.cli_')))\n")
+            "             if m == 'zerodl.cli' or m.startswith('zerodl.cli.')))\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         filter(None, [str(PACKAGE.parent), os.environ.get("PYTHONPATH")])), MPLBACKEND="Agg")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -165,19 +153,30 @@ def test_importing_a_library_module_leaves_the_command_line_unimported(module):
 
 def test_the_checks_can_fail(tmp_path):
     """The static check sees a later-layer import, a lazy one and a private name."""
-    source = ("from .cli import main\n"
+    source = ("from ...cli.app import main\n"
               "from .io import _bad\n"
               "def f():\n"
-              "    from .model import mlp\n")
-    path = PACKAGE / "layers.py"
-    MODULES["layers"] = tmp_path / "layers.py"
+              "    from ...training.model import mlp\n")
+    path = MODULES["core.layers"]
+    MODULES["core.layers"] = tmp_path / "layers.py"
     try:
-        MODULES["layers"].write_text(source, encoding="utf-8")
-        found = list(imports_of("layers"))
+        MODULES["core.layers"].write_text(source, encoding="utf-8")
+        found = list(imports_of("core.layers"))
     finally:
-        MODULES["layers"] = path
-    assert found == [("cli", "main", 1, False), ("io", "_bad", 2, False),
-                     ("model", "mlp", 4, True)]
-    assert layer_of("cli") == "cli" and layer_of("layers") == "core"
-    assert layer_of("playground.server") == "tools" and layer_of("newthing") is None
-    assert layer_of("book.layers") == "core" and layer_of("benchmarks.other") is None
+        MODULES["core.layers"] = path
+    assert found == [("cli.app", "main", 1, False), ("core.io", "_bad", 2, False),
+                     ("training.model", "mlp", 4, True)]
+    assert layer_of("cli.app") == "faces" and layer_of("core.layers") == "core"
+    assert layer_of("playground.server") == "faces" and layer_of("newthing") is None
+    assert layer_of("book.layers") == "faces" and layer_of("tools.benchmarks.x") == "tools"
+
+
+def test_the_public_module_paths_are_the_modules_themselves():
+    """``zerodl.functions`` is ``zerodl.core.functions``: one module under two names."""
+    import importlib
+    for short, long in [("functions", "core.functions"), ("layers", "core.layers"),
+                        ("optimizers", "core.optimizers"), ("callbacks", "training.callbacks"),
+                        ("datasets", "core.datasets"), ("trace", "tools.trace"),
+                        ("model", "training.model")]:
+        assert importlib.import_module(f"zerodl.{short}") is importlib.import_module(
+            f"zerodl.{long}")

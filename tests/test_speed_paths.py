@@ -9,7 +9,7 @@ import pytest
 
 from zerodl import Dense, ReLU, Sequential, mlp
 from zerodl import functions as F
-from zerodl.benchmarks import loops, suite
+from zerodl.tools.benchmarks import loops, suite
 from zerodl.layers import Sigmoid, Tanh
 from zerodl.losses import OUTPUTS
 from zerodl.optimizers import SGD

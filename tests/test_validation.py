@@ -188,7 +188,8 @@ def test_valid_variants_still_accepted():
 
 def test_checks_run_once_per_fit_not_per_batch(monkeypatch):
     # The per-batch path is kept free of validation: x and d are checked once at the entry.
-    from zerodl import _checks, model as model_module
+    from zerodl import model as model_module
+    from zerodl.core import _checks
     calls = []
     original = _checks.check_array
 
@@ -207,7 +208,7 @@ def test_checks_run_once_per_fit_not_per_batch(monkeypatch):
 def test_large_inputs_refuse_exactly_the_non_finite_ones(dtype, contiguous):
     # Above 4096 values the check is one pass (a dot product or a sum); it must neither miss
     # a NaN or inf anywhere nor refuse huge finite values whose squares overflow.
-    from zerodl._checks import check_array
+    from zerodl.core._checks import check_array
     rng = np.random.default_rng(0)
     base = rng.standard_normal((300, 40)).astype(dtype)
     view = (lambda a: a) if contiguous else (lambda a: a[:, ::2])

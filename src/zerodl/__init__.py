@@ -3,18 +3,32 @@
 The names of the deep-learning course (``functions``, ``load_mnist``, ``params["W1"]``,
 ``gradient``), done right and tested.
 """
-from . import functions, initializers, layers, losses, optimizers
-from . import callbacks, schedules
-from .datasets import MNISTUnavailable, load_mnist, make_toy
-from .errors import ResumeBeyondEnd, TrainingDiverged
-from .gradcheck import gradient_check, gradient_errors
-from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
-from .model import History, Sequential, load, mlp
-from .plotting import plot_history
-from .sweeps import Sweep, sweep
-from .metrics import confusion_matrix
-from .inspection import (plot_activations, plot_confusion, plot_decision_boundary,
-                         plot_layer_stats, plot_mistakes, plot_weights)
+import sys as _sys
+
+from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
+                   optimizers, schedules, toy)
+from .training import callbacks, checkpoint, model
+from .tools import compare, coursekit, gradcheck, inspection, plotting, sweeps, trace
+from .core.datasets import MNISTUnavailable, load_mnist, make_toy
+from .core.errors import ResumeBeyondEnd, TrainingDiverged
+from .core.layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
+from .core.metrics import confusion_matrix
+from .training.model import History, Sequential, load, mlp
+from .tools.gradcheck import gradient_check, gradient_errors
+from .tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
+                               plot_layer_stats, plot_mistakes, plot_weights)
+from .tools.plotting import plot_history
+from .tools.sweeps import Sweep, sweep
+
+# The public module paths: learners write ``from zerodl.functions import sigmoid`` and
+# ``zerodl.optimizers.Adam``, while the files sit in the folder of their layer
+# (core/, training/, tools/; docs/architecture.md). Each short path names the same module
+# object as its long one, so there is one module, one set of globals, one truth.
+for _module in (datasets, errors, functions, initializers, io, layers, losses, metrics,
+                optimizers, schedules, toy, callbacks, checkpoint, model, compare, coursekit,
+                gradcheck, inspection, plotting, sweeps, trace):
+    _sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
+del _module
 
 __version__ = "0.1.0"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import functions as F
+from ..core import functions as F
 
 __all__ = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu",
            "relu_grad", "softmax", "sum_squared_error", "mean_squared_error",

@@ -6,6 +6,6 @@ network's parameters, as the book's ``lambda W: net.loss(x, t)`` does.
 """
 from __future__ import annotations
 
-from ..functions import numerical_gradient
+from ..core.functions import numerical_gradient
 
 __all__ = ["numerical_gradient"]

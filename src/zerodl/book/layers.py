@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import functions as F
+from ..core import functions as F
 from . import functions as book_functions
 # The book's layers module star-imports its functions, and scripts rely on getting them here.
 from .functions import *  # noqa: F401,F403

@@ -2,7 +2,7 @@
 unless zerodl's own loader needs one; see ``help(zerodl.datasets.load_mnist)``)."""
 from __future__ import annotations
 
-from ..datasets import load_mnist as _zerodl_load_mnist
+from ..core.datasets import load_mnist as _zerodl_load_mnist
 
 __all__ = ["load_mnist"]
 

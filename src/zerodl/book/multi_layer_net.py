@@ -7,8 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .._checks import check_choice, check_int, check_number
-from ..initializers import he, xavier
+from ..core._checks import check_choice, check_int, check_number
+from ..core.initializers import he, xavier
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optimizers as Z
+from ..core import optimizers as Z
 
 __all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
 

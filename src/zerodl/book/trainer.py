@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_int
+from ..core._checks import check_int
 from .optimizer import SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
 
 __all__ = ["Trainer"]

@@ -32,8 +32,8 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..datasets import MNISTUnavailable, load_mnist
-from ..optimizers import OPTIMIZERS
+from ..core.datasets import MNISTUnavailable, load_mnist
+from ..core.optimizers import OPTIMIZERS
 from .session import (ACTIVATIONS, DATASETS, INITS, LIMITS, PUBLISH_EVERY, ConfigError,
                       PlaygroundConfig, TrainingSession, make_data, parse_config)
 

@@ -21,11 +21,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..datasets import load_mnist, make_toy
-from ..layers import Dense
-from ..metrics import confusion_matrix
-from ..model import mlp
-from ..optimizers import OPTIMIZERS
+from ..core.datasets import load_mnist, make_toy
+from ..core.layers import Dense
+from ..core.metrics import confusion_matrix
+from ..training.model import mlp
+from ..core.optimizers import OPTIMIZERS
 
 TOY_SETS = ("circle", "xor", "gaussian", "spiral", "moons")
 DATASETS = (*TOY_SETS, "mnist")

@@ -6,7 +6,7 @@ import sys
 import threading
 import webbrowser
 
-from .cli_common import UsageError
+from .common import UsageError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -30,7 +30,7 @@ def run(args) -> int:
         raise UsageError(f"zerodl playground: --port must be in 1..65535; got {args.port}")
     try:
         import uvicorn
-        from .playground.server import LOOPBACK, create_app
+        from ..playground.server import LOOPBACK, create_app
     except ImportError as exc:
         raise UsageError(f"zerodl playground needs Starlette and Uvicorn ({exc}); install them "
                          f"with: pip install \"zerodl[playground]\"") from None

@@ -9,13 +9,13 @@ import sys
 
 import numpy as np
 
-from . import load          # zerodl.load: the public reader of model files
-from .cli_common import UsageError, parse_init, parse_layers
-from .datasets import load_mnist
-from .layers import ACTIVATIONS, Step
-from .losses import OUTPUTS
-from .model import mlp
-from .trace import LABELS, course_232, trace
+from .. import load          # zerodl.load: the public reader of model files
+from .common import UsageError, parse_init, parse_layers
+from ..core.datasets import load_mnist
+from ..core.layers import ACTIVATIONS, Step
+from ..core.losses import OUTPUTS
+from ..training.model import mlp
+from ..tools.trace import LABELS, course_232, trace
 
 
 def _matrix(text: str) -> np.ndarray:

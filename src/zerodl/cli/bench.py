@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import sys
 
-from ._fileio import atomic_write
-from .benchmarks.suite import (CLOCK, bench_predict, bench_training, blas_threads, machine,
+from ..core._fileio import atomic_write
+from ..tools.benchmarks.suite import (CLOCK, bench_predict, bench_training, blas_threads, machine,
                                peak_memory_of_train, setup_torch, sgemm_peak, time_to_accuracy)
-from .cli_common import UsageError, check_outputs
-from .datasets import load_mnist
+from .common import UsageError, check_outputs
+from ..core.datasets import load_mnist
 
 
 def _fmt(v, spec=",.0f"):

@@ -60,19 +60,19 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .initializers import describe
-from ._fileio import check_output_path
-from .io import MODEL_FILE, check_params, invalid_file, read_model, save_model
-from .layers import (ACTIVATIONS, Dense, Layer, ParamDict, Step, check_fits_in_memory,
+from ..core.initializers import describe
+from ..core._fileio import check_output_path
+from ..core.io import MODEL_FILE, check_params, invalid_file, read_model, save_model
+from ..core.layers import (ACTIVATIONS, Dense, Layer, ParamDict, Step, check_fits_in_memory,
                      dense_bytes, layer_from_config)
-from .losses import Output, get_output
-from .optimizers import clip_grad_norm, clip_grad_value, get_optimizer
-from .schedules import get_schedule
-from ._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
+from ..core.losses import Output, get_output
+from ..core.optimizers import clip_grad_norm, clip_grad_value, get_optimizer
+from ..core.schedules import get_schedule
+from ..core._checks import (check_array, check_float_dtype, check_int, check_labels, check_number,
                       check_path, check_seed, plain)
 from .callbacks import Callback, CallbackList
 from .checkpoint import STATE_KEY, CheckpointState, read_checkpoint, save_checkpoint
-from .errors import ResumeBeyondEnd, TrainingDiverged
+from ..core.errors import ResumeBeyondEnd, TrainingDiverged
 
 #: Rows per chunk in predict/evaluate: bounds memory on large inputs.
 PREDICT_CHUNK = 10_000

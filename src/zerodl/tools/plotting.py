@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import os
 
-from ._fileio import atomic_write, check_output_path
+from ..core._fileio import atomic_write, check_output_path
 
 COLORS = {"train": "#1f77b4", "val": "#d62728"}
 

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import argparse
 
-from .datasets import load_mnist, make_toy
-from .initializers import INITIALIZERS
-from .inspection import (plot_activations, plot_confusion, plot_decision_boundary,
+from ..core.datasets import load_mnist, make_toy
+from ..core.initializers import INITIALIZERS
+from ..tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                          plot_layer_stats, plot_mistakes, plot_weights)
-from .callbacks import LayerStats
-from .model import load, mlp
-from .layers import ACTIVATIONS
-from .optimizers import OPTIMIZERS
-from .toy import TOY_DATASETS
-from ._fileio import check_output_path
-from .cli_common import parse_init, parse_layers, positive
+from ..training.callbacks import LayerStats
+from ..training.model import load, mlp
+from ..core.layers import ACTIVATIONS
+from ..core.optimizers import OPTIMIZERS
+from ..core.toy import TOY_DATASETS
+from ..core._fileio import check_output_path
+from .common import parse_init, parse_layers, positive
 
 KINDS = ("weights", "activations", "confusion", "mistakes", "boundary", "layers")
 DATASETS = ("mnist", *TOY_DATASETS.names())

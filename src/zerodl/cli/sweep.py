@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_common import UsageError, check_outputs, positive
-from .sweeps import DEFAULTS, PRESETS, dataset_names, sweep
+from .common import UsageError, check_outputs, positive
+from ..tools.sweeps import DEFAULTS, PRESETS, dataset_names, sweep
 
 #: How the text of each setting is read; ``None`` from the word "none".
 _INT, _FLOAT, _TEXT = "an integer", "a number", "a word"
@@ -104,7 +104,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     if args.bench:
         try:
-            from .benchmarks.sweep_bench import format_report, run_benchmark
+            from ..tools.benchmarks.sweep_bench import format_report, run_benchmark
             import distributed  # noqa: F401
         except ImportError:
             raise UsageError("zerodl sweep: --bench needs Dask: pip install 'zerodl[dask]'") \

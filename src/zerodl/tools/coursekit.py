@@ -37,9 +37,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._checks import check_bool, check_path
-from ._fileio import atomic_write
-from .functions import __all__ as FUNCTION_NAMES
+from ..core._checks import check_bool, check_path
+from ..core._fileio import atomic_write
+from ..core.functions import __all__ as FUNCTION_NAMES
 
 MARKER = "# Written by `zerodl course-kit`: a shim over zerodl. Safe to delete or regenerate."
 

@@ -34,19 +34,19 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._checks import check_int, check_path
-from ._fileio import atomic_write
-from .callbacks import Callback
-from .datasets import load_mnist, make_toy
-from .errors import TrainingDiverged
-from .initializers import INITIALIZERS
-from .layers import ACTIVATIONS
-from .losses import OUTPUTS
-from .model import mlp
-from .optimizers import OPTIMIZERS
+from ..core._checks import check_int, check_path
+from ..core._fileio import atomic_write
+from ..training.callbacks import Callback
+from ..core.datasets import load_mnist, make_toy
+from ..core.errors import TrainingDiverged
+from ..core.initializers import INITIALIZERS
+from ..core.layers import ACTIVATIONS
+from ..core.losses import OUTPUTS
+from ..training.model import mlp
+from ..core.optimizers import OPTIMIZERS
 from .plotting import new_figure, save_png
-from .schedules import SCHEDULES
-from .toy import PLANE, TOY_DATASETS
+from ..core.schedules import SCHEDULES
+from ..core.toy import PLANE, TOY_DATASETS
 
 #: Settings of one run and their defaults: the ``zerodl train`` options in Python form, plus
 #: the size and noise of a toy data set. ``None`` for ``layers`` means the data set's course

@@ -13,9 +13,9 @@ import os
 
 import numpy as np
 
-from ._checks import check_int
-from .layers import Dense
-from .metrics import class_labels, confusion_matrix
+from ..core._checks import check_int
+from ..core.layers import Dense
+from ..core.metrics import class_labels, confusion_matrix
 from .plotting import new_figure, save_png
 
 #: Diverging colours for signed values (weights): blue negative, white 0, red positive.

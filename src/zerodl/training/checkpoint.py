@@ -32,9 +32,9 @@ import os
 
 import numpy as np
 
-from ._checks import check_path
-from ._fileio import atomic_write
-from .io import check_params, invalid_file, read_header, read_npz
+from ..core._checks import check_path
+from ..core._fileio import atomic_write
+from ..core.io import check_params, invalid_file, read_header, read_npz
 
 FORMAT = "zerodl-checkpoint"
 VERSION = 1

@@ -36,9 +36,9 @@ from typing import Iterable
 
 import numpy as np
 
-from ._checks import check_bool, check_choice, check_int, check_number
-from ._fileio import check_output_path
-from .layers import Dense, ReLU, Sigmoid, Tanh
+from ..core._checks import check_bool, check_choice, check_int, check_number
+from ..core._fileio import check_output_path
+from ..core.layers import Dense, ReLU, Sigmoid, Tanh
 
 
 class Callback:

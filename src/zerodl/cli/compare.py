@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_common import UsageError, check_outputs, parse_init, parse_layers, positive, say_unless
-from .compare import compare_optimizers, format_table, plot_comparison
-from .datasets import load_mnist
-from .optimizers import OPTIMIZERS
+from .common import UsageError, check_outputs, parse_init, parse_layers, positive, say_unless
+from ..tools.compare import compare_optimizers, format_table, plot_comparison
+from ..core.datasets import load_mnist
+from ..core.optimizers import OPTIMIZERS
 
 
 def _name_value(text: str) -> tuple[str, float]:

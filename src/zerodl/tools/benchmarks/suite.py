@@ -35,8 +35,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..model import mlp
-from ..optimizers import OPTIMIZERS
+from ...training.model import mlp
+from ...core.optimizers import OPTIMIZERS
 from .loops import F32, initial_weights, plain_loop, plain_predict, torch_loop, torch_mlp, torch_predict
 
 #: The clocks ``--clock`` chooses from.

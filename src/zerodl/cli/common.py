@@ -9,7 +9,7 @@ import argparse
 import io
 import os
 
-from ._fileio import check_output_path
+from ..core._fileio import check_output_path
 
 
 class UsageError(Exception):

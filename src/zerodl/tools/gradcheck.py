@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_number
-from .functions import numerical_gradient
-from .layers import layer_from_config
-from .model import Sequential
+from ..core._checks import check_number
+from ..core.functions import numerical_gradient
+from ..core.layers import layer_from_config
+from ..training.model import Sequential
 
 #: Largest relative error (see ``gradient_errors``) for which backpropagation agrees with
 #: central differences. In float64 with h = 1e-5 a correct backward gives about 1e-9 to

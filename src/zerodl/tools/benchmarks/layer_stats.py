@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from ..callbacks import LayerStats
-from ..datasets import load_mnist
-from ..model import mlp
-from ..optimizers import SGD
+from ...training.callbacks import LayerStats
+from ...core.datasets import load_mnist
+from ...training.model import mlp
+from ...core.optimizers import SGD
 
 
 def one_run(x: np.ndarray, d: np.ndarray, stats: bool) -> float:

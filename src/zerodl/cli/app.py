@@ -18,22 +18,23 @@ import time
 
 import numpy as np
 
-from . import cli_bench, cli_compare, cli_coursekit, cli_playground, cli_show, cli_trace
-from . import cli_sweep
-from . import load          # zerodl.load: the public reader of model files
-from .callbacks import Callback
-from .cli_common import (Parser, QuietStdout, UsageError, check_outputs, parse_init, parse_layers,
+from . import bench as cli_bench, compare as cli_compare, coursekit as cli_coursekit
+from . import playground as cli_playground, show as cli_show, sweep as cli_sweep
+from . import trace as cli_trace
+from .. import load          # zerodl.load: the public reader of model files
+from ..training.callbacks import Callback
+from .common import (Parser, QuietStdout, UsageError, check_outputs, parse_init, parse_layers,
                          positive, say_unless)
-from .datasets import MNISTUnavailable, load_mnist
-from .errors import ResumeBeyondEnd
-from .gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
-from .initializers import INITIALIZERS
-from .layers import ACTIVATIONS
-from .losses import OUTPUTS
-from .model import mlp
-from .optimizers import OPTIMIZERS
-from .plotting import plot_history
-from .schedules import SCHEDULES, ReduceOnPlateau, schedule_from_options
+from ..core.datasets import MNISTUnavailable, load_mnist
+from ..core.errors import ResumeBeyondEnd
+from ..tools.gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
+from ..core.initializers import INITIALIZERS
+from ..core.layers import ACTIVATIONS
+from ..core.losses import OUTPUTS
+from ..training.model import mlp
+from ..core.optimizers import OPTIMIZERS
+from ..tools.plotting import plot_history
+from ..core.schedules import SCHEDULES, ReduceOnPlateau, schedule_from_options
 
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
 SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,

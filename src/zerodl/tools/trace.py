@@ -20,9 +20,9 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import check_choice, check_int
-from .layers import Dense, ReLU
-from .model import Sequential
+from ..core._checks import check_choice, check_int
+from ..core.layers import Dense, ReLU
+from ..training.model import Sequential
 
 #: Label of each quantity, by language. ``{i}`` is the layer number.
 LABELS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .coursekit import BOOK_CHAPTERS, write_course_kit
+from ..tools.coursekit import BOOK_CHAPTERS, write_course_kit
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

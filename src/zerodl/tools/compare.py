@@ -15,8 +15,8 @@ from typing import Sequence
 import numpy as np
 
 from .plotting import new_figure, save_png
-from .model import mlp
-from .optimizers import get_optimizer
+from ..training.model import mlp
+from ..core.optimizers import get_optimizer
 
 
 def compare_optimizers(names: Sequence[str], x_train, d_train, x_test, d_test, *,

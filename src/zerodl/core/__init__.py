@@ -1,0 +1,1 @@
+"""Core maths: the course's functions, layers, losses, optimizers, data and files."""

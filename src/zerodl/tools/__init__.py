@@ -1,0 +1,1 @@
+"""Tools over a model: gradient checks, traces, plots, sweeps, course kits, benchmarks."""
