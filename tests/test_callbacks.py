@@ -78,22 +78,25 @@ def test_epoch_logs_equal_history():
 def test_grads_and_batch_are_the_steps_own_during_batch_end():
     seen = []
 
-    def check(batch, logs):
-        xb, db = model.train_batch
-        seen.append({k: g.copy() for k, g in model.grads.items()})
-        expected = probe.gradient(xb, db)        # the same weights before this update
-        for key, g in expected.items():
-            np.testing.assert_allclose(model.grads[key], g, rtol=1e-5, atol=1e-7)
+    class Check(Callback):
+        """Reads the step's batch through the callback API (``self.run.batch``)."""
 
-    def sync(batch, logs):
-        for key, p in probe.params.items():
-            p[...] = model.params[key]
+        def on_train_batch_begin(self, batch, logs=None):
+            for key, p in probe.params.items():
+                p[...] = self.model.params[key]
+
+        def on_train_batch_end(self, batch, logs=None):
+            xb, db = self.run.batch
+            seen.append({k: g.copy() for k, g in self.model.grads.items()})
+            expected = probe.gradient(xb, db)        # the same weights before this update
+            for key, g in expected.items():
+                np.testing.assert_allclose(self.model.grads[key], g, rtol=1e-5, atol=1e-7)
 
     model = mlp([2, 8, 2], seed=0)
     probe = mlp([2, 8, 2], seed=0)
-    model.fit(X, D, epochs=1, batch_size=50, verbose=0, optimizer="sgd",
-              callbacks=[LambdaCallback(on_train_batch_begin=sync, on_train_batch_end=check)])
+    model.fit(X, D, epochs=1, batch_size=50, verbose=0, optimizer="sgd", callbacks=[Check()])
     assert len(seen) == 3
+    assert not hasattr(model, "train_batch")        # nothing parked on the model
 
 
 def test_a_callback_that_does_nothing_leaves_the_weights_bit_identical():

@@ -14,7 +14,8 @@ import zerodl
 from zerodl import mlp
 from zerodl.callbacks import Callback
 from zerodl.layers import Dense
-from zerodl.model import RUNAWAY_FACTOR, RUNAWAY_WINDOW, RUNAWAY_WINDOWS, Sequential
+from zerodl import Sequential
+from zerodl.training.guard import RUNAWAY_FACTOR, RUNAWAY_WINDOW, RUNAWAY_WINDOWS
 from zerodl.optimizers import OPTIMIZERS, SGD, Adam
 
 from state_checks import snapshot, same_state

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import zerodl
-from zerodl.callbacks import SATURATION_MARGIN, Callback, LayerStats
+from zerodl.callbacks import Callback
+from zerodl.layer_stats import SATURATION_MARGIN, LayerStats
 from zerodl.optimizers import SGD
 
 

@@ -155,7 +155,7 @@ def test_step_trains_exactly_the_asked_batches(client):
 
 def test_step_is_one_train_step_of_the_model():
     """The playground's step is model.train_step on the batch its generator draws."""
-    from zerodl.model import mlp
+    from zerodl import mlp
     from zerodl.optimizers import OPTIMIZERS
 
     config = parse_config({"dataset": "moons", "hidden": [4, 3], "optimizer": "sgd", "lr": 0.5,

@@ -1641,15 +1641,15 @@ plt.show()
 
 ## 2. 勾配消失 / Vanishing gradients
 
-中間層 10 層（各 100 ユニット）のネットワークを MNIST で少し学習させ、`zerodl.callbacks.LayerStats`
+中間層 10 層（各 100 ユニット）のネットワークを MNIST で少し学習させ、`zerodl.layer_stats.LayerStats`
 で層ごとの勾配のノルム $\|\partial E / \partial W\|$ を記録します。シグモイド + Xavier と ReLU + He を比べます。
 
 A network with ten hidden layers of 100 units, trained a little on MNIST;
-`zerodl.callbacks.LayerStats` records each layer's gradient norm $\|\partial E / \partial W\|$.
+`zerodl.layer_stats.LayerStats` records each layer's gradient norm $\|\partial E / \partial W\|$.
 Sigmoid with Xavier against ReLU with He.
 """),
     code(r"""
-from zerodl.callbacks import LayerStats
+from zerodl.layer_stats import LayerStats
 from zerodl.datasets import load_mnist
 from zerodl.optimizers import SGD
 

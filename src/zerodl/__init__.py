@@ -7,14 +7,18 @@ import sys as _sys
 
 from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
                    optimizers, schedules, toy)
-from .training import callbacks, checkpoint, model
-from .tools import compare, coursekit, gradcheck, inspection, plotting, sweeps, trace
+from .training import architectures, callbacks, checkpoint, loop, model
+from .tools import (compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps,
+                   trace)
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy
 from .core.errors import ResumeBeyondEnd, TrainingDiverged
-from .core.layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
+from .core.layers import Dense, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .core.metrics import confusion_matrix
-from .training.model import History, Sequential, load, mlp
+from .training.architectures import mlp
+from .training.fit_callbacks import History
+from .training.model import Sequential, load
 from .tools.gradcheck import gradient_check, gradient_errors
+from .tools.layer_stats import LayerStats
 from .tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                                plot_layer_stats, plot_mistakes, plot_weights)
 from .tools.plotting import plot_history
@@ -25,15 +29,15 @@ from .tools.sweeps import Sweep, sweep
 # (core/, training/, tools/; docs/architecture.md). Each short path names the same module
 # object as its long one, so there is one module, one set of globals, one truth.
 for _module in (datasets, errors, functions, initializers, io, layers, losses, metrics,
-                optimizers, schedules, toy, callbacks, checkpoint, model, compare, coursekit,
-                gradcheck, inspection, plotting, sweeps, trace):
+                optimizers, schedules, toy, architectures, callbacks, checkpoint, loop, model,
+                compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps, trace):
     _sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
 del _module
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dense", "History", "Identity", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
+    "Dense", "Flatten", "History", "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
     "Sigmoid", "ResumeBeyondEnd", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
     "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
     "optimizers", "plot_activations", "plot_confusion", "plot_decision_boundary",

@@ -31,7 +31,7 @@ from ..tools.gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
 from ..core.initializers import INITIALIZERS
 from ..core.layers import ACTIVATIONS
 from ..core.losses import OUTPUTS
-from ..training.model import mlp
+from ..training.architectures import mlp
 from ..core.optimizers import OPTIMIZERS
 from ..tools.plotting import plot_history
 from ..core.schedules import SCHEDULES, ReduceOnPlateau, schedule_from_options

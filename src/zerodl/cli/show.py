@@ -11,8 +11,9 @@ from ..core.datasets import load_mnist, make_toy
 from ..core.initializers import INITIALIZERS
 from ..tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                          plot_layer_stats, plot_mistakes, plot_weights)
-from ..training.callbacks import LayerStats
-from ..training.model import load, mlp
+from ..tools.layer_stats import LayerStats
+from ..training.architectures import mlp
+from ..training.model import load
 from ..core.layers import ACTIVATIONS
 from ..core.optimizers import OPTIMIZERS
 from ..core.toy import TOY_DATASETS

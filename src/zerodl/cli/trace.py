@@ -14,7 +14,7 @@ from .common import UsageError, parse_init, parse_layers
 from ..core.datasets import load_mnist
 from ..core.layers import ACTIVATIONS, Step
 from ..core.losses import OUTPUTS
-from ..training.model import mlp
+from ..training.architectures import mlp
 from ..tools.trace import LABELS, course_232, trace
 
 

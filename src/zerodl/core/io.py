@@ -20,6 +20,7 @@ import numpy as np
 
 from ._checks import check_path, describe_bytes, physical_memory, plain
 from ._fileio import atomic_write, check_output_path
+from .layers import array_shapes
 
 FORMAT = "zerodl-model"
 VERSION = 1
@@ -39,7 +40,7 @@ def save_model(model, path: str | os.PathLike) -> None:
     a file with NaN or inf (the message names the parameter and the first bad index).
     """
     path = check_output_path("path", path)
-    for key, p in model.params.items():
+    for key, p in [*model.params.items(), *model.buffers.items()]:
         bad = ~np.isfinite(p)
         if bad.any():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -48,7 +49,8 @@ def save_model(model, path: str | os.PathLike) -> None:
                              f"index {index[0] if len(index) == 1 else index} "
                              f"({_count(int(bad.sum()))}). Nothing was written to {path}.")
     config = {"format": FORMAT, "version": VERSION, **model.get_config()}
-    arrays = {key: np.ascontiguousarray(p) for key, p in model.params.items()}
+    arrays = {key: np.ascontiguousarray(p)
+              for key, p in [*model.params.items(), *model.buffers.items()]}
     with atomic_write(path, make_parents=False) as f:
         np.savez(f, **{CONFIG_KEY: np.array(json.dumps(config))}, **arrays)
 
@@ -214,21 +216,6 @@ def read_header(path, arrays: dict[str, np.ndarray], key: str, fmt: str, version
     return header
 
 
-def _dense_shapes(layers: list) -> dict[str, tuple]:
-    """The parameter shapes a layer list asks for, read before any array is allocated."""
-    shapes, i = {}, 0
-    for c in layers:
-        if isinstance(c, dict) and c.get("type") == "Dense":
-            i += 1
-            n_in, n_out = c.get("n_in"), c.get("n_out")
-            if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                       for v in (n_in, n_out)):
-                raise ValueError(f"Dense layer {i} must have integer sizes n_in, n_out >= 1; "
-                                 f"got {n_in!r}, {n_out!r}")
-            shapes[f"W{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
-    return shapes
-
-
 def _model_config(path, arrays: dict[str, np.ndarray]) -> tuple[dict, dict[str, tuple]]:
     """The checked header of a model file and the parameter shapes its layers ask for."""
     config = read_header(path, arrays, CONFIG_KEY, FORMAT, VERSION, MODEL_FILE)
@@ -238,7 +225,8 @@ def _model_config(path, arrays: dict[str, np.ndarray]) -> tuple[dict, dict[str, 
             raise ValueError(f"dtype {config['dtype']} is not a float type")
         if not isinstance(config["layers"], list):
             raise TypeError("layers is not a list")
-        shapes = _dense_shapes(config["layers"])
+        params, buffers = array_shapes(config["layers"])
+        shapes = {**params, **buffers}
     except (KeyError, TypeError, ValueError) as exc:
         raise invalid_file(path, f"its architecture is invalid ({type(exc).__name__}: "
                                  f"{exc})") from None

@@ -24,7 +24,7 @@ import numpy as np
 from ..core.datasets import load_mnist, make_toy
 from ..core.layers import Dense
 from ..core.metrics import confusion_matrix
-from ..training.model import mlp
+from ..training.architectures import mlp
 from ..core.optimizers import OPTIMIZERS
 
 TOY_SETS = ("circle", "xor", "gaussian", "spiral", "moons")

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .plotting import new_figure, save_png
-from ..training.model import mlp
+from ..training.architectures import mlp
 from ..core.optimizers import get_optimizer
 
 

@@ -42,7 +42,7 @@ from ..core.errors import TrainingDiverged
 from ..core.initializers import INITIALIZERS
 from ..core.layers import ACTIVATIONS
 from ..core.losses import OUTPUTS
-from ..training.model import mlp
+from ..training.architectures import mlp
 from ..core.optimizers import OPTIMIZERS
 from .plotting import new_figure, save_png
 from ..core.schedules import SCHEDULES

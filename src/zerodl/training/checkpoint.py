@@ -70,6 +70,9 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, rng_state: dict, 
         "format": FORMAT, "version": VERSION,
         "model": model.get_config(),
         "params": {key: put(p) for key, p in model.params.items()},
+        "buffers": {key: put(b) for key, b in model.buffers.items()},
+        # Layers that draw (dropout) continue their draws where they were.
+        "generators": {str(i): g.bit_generator.state for i, g in layer_generators(model)},
         "optimizer": {"class": type(optimizer).__name__, "config": opt["config"], "t": opt["t"],
                       "buffers": {name: {key: put(v) for key, v in table.items()}
                                   for name, table in opt["buffers"].items()}},
@@ -83,6 +86,12 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, rng_state: dict, 
     header = json.dumps(state, default=_plain)
     with atomic_write(path, name="checkpoint", make_parents=False) as f:
         np.savez(f, **{STATE_KEY: np.array(header)}, **arrays)
+
+
+def layer_generators(model) -> list[tuple[int, np.random.Generator]]:
+    """``(index, generator)`` of each layer that draws random numbers (its ``rng``)."""
+    return [(i, layer.rng) for i, layer in enumerate(model.layers)
+            if isinstance(getattr(layer, "rng", None), np.random.Generator)]
 
 
 def _layers_without_init(config: dict) -> list:
@@ -263,14 +272,20 @@ class CheckpointState:
     """
 
     def __init__(self, params: dict, optimizer: dict, rng: dict, history: tuple,
-                 schedule: dict | None, progress: dict) -> None:
+                 schedule: dict | None, progress: dict, buffers: dict | None = None,
+                 generators: dict | None = None) -> None:
         self.params, self.optimizer, self.rng = params, optimizer, rng
         self.history, self.schedule, self.progress = history, schedule, progress
+        self.buffers, self.generators = buffers or {}, generators or {}
 
     def apply(self, model, optimizer, rng: np.random.Generator, history, schedule=None) -> dict:
         """Restore into the objects ``read_checkpoint`` checked; return the ``progress``."""
         for key, value in self.params.items():
             model.params[key][...] = value
+        for key, value in self.buffers.items():
+            model.buffers[key][...] = value
+        for i, generator in layer_generators(model):
+            generator.bit_generator.state = self.generators[str(i)]
         optimizer.load_state_dict(self.optimizer)
         rng.bit_generator.state = self.rng
         history.history, history.epoch, history.steps = self.history
@@ -305,6 +320,12 @@ def read_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
     # Parameters exactly as the model's (the checks of model files).
     new_params = {key: array(name) for key, name in params.items()}
     check_params(path, new_params, model.params, WHAT)
+    buffers = state.get("buffers", {})
+    if not isinstance(buffers, dict):
+        raise invalid_file(path, "its buffers section must be a dict of array names", WHAT)
+    new_buffers = {key: array(name) for key, name in buffers.items()}
+    check_params(path, new_buffers, model.buffers, WHAT)
+    generators = _generators(path, state.get("generators", {}), model)
     optimizer_state = _optimizer_state(path, opt, array, model, optimizer)
     schedule_state = _schedule_state(path, state.get("schedule"), schedule)
 
@@ -317,7 +338,23 @@ def read_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Ge
                                  f"be what bit_generator.state of a {kind} returns", WHAT) from None
 
     return CheckpointState(new_params, optimizer_state, rng_state,
-                           _history(path, saved_history), schedule_state, progress)
+                           _history(path, saved_history), schedule_state, progress,
+                           new_buffers, generators)
+
+
+def _generators(path, saved, model) -> dict:
+    """The states of the layers' own generators, each tried on a scratch generator."""
+    layers = layer_generators(model)
+    if not isinstance(saved, dict) or set(saved) != {str(i) for i, _ in layers}:
+        raise invalid_file(path, f"its layer generators must be those of layers "
+                                 f"{[i for i, _ in layers]} of the model", WHAT)
+    for i, generator in layers:
+        try:
+            type(generator.bit_generator)().state = saved[str(i)]
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise invalid_file(path, f"the random-generator state of layer {i} does not fit "
+                                     f"its generator", WHAT) from None
+    return saved
 
 
 def load_checkpoint(path: str | os.PathLike, model, optimizer, rng: np.random.Generator,

@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from ...training.callbacks import LayerStats
+from ..layer_stats import LayerStats
 from ...core.datasets import load_mnist
-from ...training.model import mlp
+from ...training.architectures import mlp
 from ...core.optimizers import SGD
 
 

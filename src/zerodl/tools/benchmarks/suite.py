@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from ...training.model import mlp
+from ...training.architectures import mlp
 from ...core.optimizers import OPTIMIZERS
 from .loops import F32, initial_weights, plain_loop, plain_predict, torch_loop, torch_mlp, torch_predict
 
