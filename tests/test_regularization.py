@@ -433,3 +433,19 @@ def test_bad_factors_are_refused(make, message):
 def test_regularizer_refuses_integer_weights():
     with pytest.raises(TypeError, match=r"W must be a floating-point array"):
         L2()(np.array([1, 2]))
+
+
+def test_batchnorm_float16_keeps_its_dtype_and_does_not_overflow_on_large_batches():
+    # 40 * 40 * 48 = 76,800 values per channel: their float16 sum would pass 65504.
+    x = np.random.default_rng(16).normal(3.0, 1.0, (40, 2, 40, 48))
+    dy = np.random.default_rng(17).normal(0.0, 1.0, x.shape)   # dbeta fits float16
+    exact = BatchNormalization(n_features=2, dtype=np.float64)
+    half = BatchNormalization(n_features=2, dtype=np.float16)
+    y, y16 = exact.forward(x, True), half.forward(x.astype(np.float16), True)
+    dx, dx16 = exact.backward(dy), half.backward(dy.astype(np.float16))
+    assert y16.dtype == dx16.dtype == np.float16
+    np.testing.assert_allclose(y16, y, atol=0.02)
+    np.testing.assert_allclose(dx16, dx, atol=0.02)
+    np.testing.assert_allclose(half.grads["beta"], exact.grads["beta"], rtol=1e-2)
+    np.testing.assert_allclose(half.buffers["running_mean"], exact.buffers["running_mean"],
+                               rtol=1e-2)

@@ -11,6 +11,23 @@ from ._checks import check_bool, check_float_dtype, check_int, check_number
 from .layers import Layer, ParamDict
 
 
+def _axes(ndim: int) -> int | tuple[int, ...]:
+    """The axes the statistics run over: N for (N, C), N, H and W for (N, C, H, W). An int
+    for 2-D input: reductions over ``axis=0`` are twice as fast as over ``axis=(0,)``."""
+    return 0 if ndim == 2 else (0, 2, 3)
+
+
+def _sum(a: np.ndarray, axes) -> np.ndarray:
+    """Sums over ``axes``, accumulated in at least float32: a float16 sum of many values
+    overflows past 65504. ``np.add.reduce``: ``np.sum`` without its Python wrapper."""
+    return np.add.reduce(a, axis=axes, dtype=np.promote_types(a.dtype, np.float32))
+
+
+def _param_shape(ndim: int) -> tuple[int, ...]:
+    """How a (C,) array broadcasts against the input."""
+    return (-1,) if ndim == 2 else (-1, 1, 1)
+
+
 class BatchNormalization(Layer):
     """Normalise each feature (2-D input) or channel (4-D input) over the batch, then scale
     and shift it with trainable ``gamma`` and ``beta``.
@@ -33,7 +50,7 @@ class BatchNormalization(Layer):
     and the variance, which both depend on every x of the channel)::
 
         dbeta = sum(dy)                  dgamma = sum(dy * x_hat)
-        dx = gamma / (m * sqrt(var + epsilon)) * (m * dy - dbeta - x_hat * dgamma)
+        dx = gamma / sqrt(var + epsilon) * (dy - dbeta / m - x_hat * dgamma / m)
 
     After an inference forward the statistics are constants, and ``dx = gamma * dy /
     sqrt(running_var + epsilon)``. Forward caches only ``x_hat`` and ``1/sqrt(var +
@@ -100,7 +117,7 @@ class BatchNormalization(Layer):
     def output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
-    def _checked(self, x, training) -> tuple[np.ndarray, tuple[int, ...], tuple[int, ...]]:
+    def _checked(self, x, training) -> tuple[np.ndarray, int | tuple[int, ...], tuple[int, ...]]:
         """``x`` as an array, the axes its statistics run over and the (C,) arrays' broadcast
         shape; every refusal comes before anything changes."""
         x = np.asarray(x)
@@ -116,9 +133,7 @@ class BatchNormalization(Layer):
             raise ValueError(f"x must hold more than one value per feature or channel to "
                              f"train (one value has variance 0; use a larger batch, or "
                              f"training=False); got shape {x.shape}.")
-        if x.ndim == 2:
-            return x, (0,), (x.shape[1],)
-        return x, (0, 2, 3), (x.shape[1], 1, 1)
+        return x, _axes(x.ndim), _param_shape(x.ndim)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``gamma * x_hat + beta``, with batch statistics in training, running ones else."""
@@ -127,9 +142,10 @@ class BatchNormalization(Layer):
         if self.n_features is None:
             self._create(x.shape[1])
         if training:
-            mean = x.mean(axis=axes)
+            m = x.size // x.shape[1]
+            mean = (_sum(x, axes) / m).astype(x.dtype, copy=False)
             x_hat = x - mean.reshape(shape)
-            var = np.mean(np.square(x_hat), axis=axes)          # biased: divided by m
+            var = (_sum(x_hat * x_hat, axes) / m).astype(x.dtype, copy=False)   # biased
             inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
             self._update_running(mean, var)
         else:
@@ -141,7 +157,9 @@ class BatchNormalization(Layer):
         gamma = self.params["gamma"].astype(x.dtype, copy=False)
         beta = self.params["beta"].astype(x.dtype, copy=False)
         self.x_hat, self.inv_std, self._batch_stats = x_hat, inv_std, training
-        return gamma.reshape(shape) * x_hat + beta.reshape(shape)
+        y = x_hat * gamma.reshape(shape)
+        y += beta.reshape(shape)
+        return y
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray) -> None:
         # In place: a model's (or a file's) reference to the buffer stays valid.
@@ -157,18 +175,21 @@ class BatchNormalization(Layer):
             raise ValueError(f"dy must have the shape {x_hat.shape} of the last forward's x; "
                              f"got shape {np.shape(dy)}.")
         dy = np.asarray(dy)
-        axes = (0,) if x_hat.ndim == 2 else (0, 2, 3)
-        shape = (-1,) if x_hat.ndim == 2 else (-1, 1, 1)
-        dbeta = dy.sum(axis=axes)
-        dgamma = (dy * x_hat).sum(axis=axes)
+        axes, shape = _axes(x_hat.ndim), _param_shape(x_hat.ndim)
+        dbeta = _sum(dy, axes)
+        dgamma = _sum(dy * x_hat, axes)
         np.copyto(self.grads["beta"], dbeta, casting="unsafe")
         np.copyto(self.grads["gamma"], dgamma, casting="unsafe")
         gamma = self.params["gamma"].astype(x_hat.dtype, copy=False)
         if not self._batch_stats:
             return dy * (gamma * self.inv_std).reshape(shape)
         m = x_hat.size // x_hat.shape[1]
-        scale = (gamma * self.inv_std / m).reshape(shape)
-        return scale * (m * dy - dbeta.reshape(shape) - x_hat * dgamma.reshape(shape))
+        # the compact formula, in place on one new array; dividing the sums by m (not
+        # multiplying dy by m) keeps float16 from overflowing when m > 65504
+        dx = dy - (dbeta / m).astype(dy.dtype, copy=False).reshape(shape)
+        dx -= x_hat * (dgamma / m).astype(x_hat.dtype, copy=False).reshape(shape)
+        dx *= (gamma * self.inv_std).reshape(shape)
+        return dx
 
     def get_config(self) -> dict:
         return {"type": "BatchNormalization", "momentum": self.momentum,
