@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from zerodl.dropout import Dropout
+from zerodl.layers import Dropout
 from zerodl.functions import numerical_gradient
-from zerodl.normalization import BatchNormalization
+from zerodl.layers import BatchNormalization
 from zerodl.regularizers import L1, L1L2, L2, REGULARIZERS, get_regularizer
 
 SHAPES = [(6, 4), (3, 2, 4, 5)]

@@ -6,13 +6,14 @@ The names of the deep-learning course (``functions``, ``load_mnist``, ``params["
 import sys as _sys
 
 from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
-                   optimizers, schedules, toy)
+                   optimizers, regularizers, schedules, toy)
 from .training import architectures, callbacks, checkpoint, loop, model
 from .tools import (compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps,
                    trace)
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy
 from .core.errors import ResumeBeyondEnd, TrainingDiverged
-from .core.layers import Dense, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Step, Tanh
+from .core.layers import (BatchNormalization, Dense, Dropout, Flatten, Identity, Layer, LeakyReLU,
+                          ReLU, Sigmoid, Step, Tanh)
 from .core.metrics import confusion_matrix
 from .training.architectures import mlp
 from .training.fit_callbacks import History
@@ -29,7 +30,7 @@ from .tools.sweeps import Sweep, sweep
 # (core/, training/, tools/; docs/architecture.md). Each short path names the same module
 # object as its long one, so there is one module, one set of globals, one truth.
 for _module in (datasets, errors, functions, initializers, io, layers, losses, metrics,
-                optimizers, schedules, toy, architectures, callbacks, checkpoint, loop, model,
+                optimizers, regularizers, schedules, toy, architectures, callbacks, checkpoint, loop, model,
                 compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps, trace):
     _sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
 del _module
@@ -37,9 +38,9 @@ del _module
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dense", "Flatten", "History", "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
+    "BatchNormalization", "Dropout", "Dense", "Flatten", "History", "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
     "Sigmoid", "ResumeBeyondEnd", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
     "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
-    "optimizers", "plot_activations", "plot_confusion", "plot_decision_boundary",
+    "optimizers", "regularizers", "plot_activations", "plot_confusion", "plot_decision_boundary",
     "plot_history", "plot_layer_stats", "plot_mistakes", "plot_weights", "schedules", "Sweep", "sweep",
 ]

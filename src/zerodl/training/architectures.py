@@ -5,21 +5,32 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core._checks import check_float_dtype, check_int, check_seed, plain
-from ..core.layers import ACTIVATIONS, Dense, Layer, check_fits_in_memory, dense_bytes
+from ..core._checks import check_bool, check_float_dtype, check_int, check_number, check_seed, plain
+from ..core.layers import (ACTIVATIONS, BatchNormalization, Dense, Dropout, Layer,
+                           check_fits_in_memory, dense_bytes)
+from ..core.regularizers import L2
 from ..core.losses import get_output
 from .model import Sequential
 
 
 def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax", init="he",
-        seed: int | None = None, dtype=np.float32) -> Sequential:
+        seed: int | None = None, dtype=np.float32, dropout: float = 0.0,
+        batch_norm: bool = False, weight_decay: float = 0.0) -> Sequential:
     """A fully connected network, e.g. ``mlp([784, 40, 10])``: Dense, activation, ..., Dense.
 
     ``activation`` goes after every hidden layer; ``output`` ("softmax", "sigmoid",
     "identity") picks the output layer and its loss. ``init`` is a registered initialiser
     name ("he", "xavier", ...) or a number, the standard deviation of a normal (the course's
-    0.01). ``seed`` makes the weights (and, through the model's generator, training)
-    reproducible. Biases start at 0.
+    0.01). ``seed`` makes the weights (and, through the model's generator, training and
+    dropout) reproducible. Biases start at 0.
+
+    Day 2's cures for overfitting, in the book's order for every hidden layer (Dense ->
+    BatchNormalization -> activation -> Dropout): ``batch_norm=True`` adds batch
+    normalisation, ``dropout=rate`` a Dropout layer, and ``weight_decay=lam`` the course's
+    penalty ``0.5 * lam * sum(W**2)`` on every weight matrix (biases are not penalised), i.e.
+    ``kernel_regularizer=L2(lam / 2)`` on each Dense layer: the loss reports it and each
+    ``dW`` gains ``lam * W``. (The optimizers' own ``weight_decay``, as in PyTorch, is applied
+    in the update instead and never shows in the loss.)
     """
     if (isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__")
             or (isinstance(sizes, np.ndarray) and sizes.ndim != 1)):
@@ -37,13 +48,22 @@ def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
                          f"For one yes/no output use output='sigmoid'.")
     dtype = check_float_dtype("dtype", dtype)
     check_seed("seed", seed)
+    weight_decay = check_number("weight_decay", weight_decay, low=0.0)
+    batch_norm = check_bool("batch_norm", batch_norm)
+    Dropout(dropout)                        # its check of the rate, before anything is built
+    penalty = L2(weight_decay / 2) if weight_decay > 0 else None
     # All layers at once, before any is allocated.
     check_fits_in_memory(f"the network {sizes}",
                          sum(dense_bytes(a, b, dtype) for a, b in zip(sizes, sizes[1:])), dtype)
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
+        layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype,
+                            kernel_regularizer=penalty))
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(BatchNormalization(n_features=n_out, dtype=dtype))
             layers.append(activation_cls())
+            if dropout:
+                layers.append(Dropout(dropout))
     return Sequential(layers, output=output, seed=rng)

@@ -97,12 +97,14 @@ class Guard:
         self.runaway = Runaway(model, x, d)
         self.loss = math.nan
         self.params: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
         self.state: dict = {}
         self.epoch = 0
 
     def start_epoch(self) -> None:
         if not self.runaway.rising:      # keep the copy from before the loss rose
             self.params = {key: p.copy() for key, p in self.model.params.items()}
+            self.buffers = {key: b.copy() for key, b in self.model.buffers.items()}
             self.state, self.epoch = self.optimizer.state_dict(), self.run.epoch
 
     def check_loss(self, loss: float) -> None:
@@ -132,6 +134,8 @@ class Guard:
         """Put back the copied weights and the optimizer's state."""
         for key, p in self.model.params.items():
             p[...] = self.params[key]
+        for key, b in self.model.buffers.items():
+            b[...] = self.buffers[key]
         # Not load_state_dict: that rebuilds the optimizer from its config, which a subclass
         # with its own constructor may not accept; the step count and buffers are the state.
         self.optimizer.t = self.state["t"]

@@ -71,6 +71,14 @@ class Sequential:
         # an activation at the end keeps its output (ReLU's mask, sigmoid's y).
         self._u_is_free = isinstance(self.layers[-1], Dense)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        for layer in self.layers:
+            # A layer that draws (dropout) and was given no seed of its own draws from a
+            # generator seeded through the model's, so one seed gives one run.
+            if isinstance(getattr(layer, "rng", None), np.random.Generator) and \
+                    getattr(layer, "seed", 0) is None:
+                layer.rng = np.random.default_rng(int(self.rng.integers(2**63)))
+        self._penalized = [layer for layer in self.layers
+                           if getattr(layer, "kernel_regularizer", None) is not None]
         self.history: History | None = None
         self.stop_training = False
 
@@ -136,18 +144,20 @@ class Sequential:
 
     def _forward(self, x: np.ndarray, outs: list, training: bool) -> np.ndarray:
         """``outs[i]``: the array layer ``i`` writes its output into (None: a new one)."""
-        for (layer, takes_out, in_place, _, _), out in zip(self._plan, outs):
+        for (layer, takes_out, in_place, _, _, takes_training), out in zip(self._plan, outs):
             if takes_out:
                 x = layer.forward(x, training, out=x if in_place else out)
-            else:
+            elif takes_training:
                 x = layer.forward(x, training=training)
+            else:
+                x = layer.forward(x)        # a layer that behaves the same in both modes
         return x
 
     def _backward(self, du: np.ndarray, dxs: list) -> None:
         """``dxs[i]``: the array layer ``i`` writes its dE/dx into (None: a new one)."""
         plan = self._plan
         for i in range(len(plan) - 1, 0, -1):
-            layer, _, _, takes_out, before_dense = plan[i]
+            layer, _, _, takes_out, before_dense, _ = plan[i]
             if takes_out:
                 du = layer.backward(du, out=du if before_dense else dxs[i])
             else:
@@ -176,6 +186,11 @@ class Sequential:
         """Let go of training's work arrays (a full batch's are as large as the data)."""
         self._work = None
 
+    def _forward_one(self, i: int, x: np.ndarray) -> np.ndarray:
+        """Layer ``i``'s output for ``x`` in inference mode (a new array)."""
+        layer, _, _, _, _, takes_training = self._plan[i]
+        return layer.forward(x, training=False) if takes_training else layer.forward(x)
+
     def layer_outputs(self, x) -> list[np.ndarray]:
         """The output of every layer in ``layers`` for ``x``, in order (new arrays).
 
@@ -183,8 +198,8 @@ class Sequential:
         """
         x = self.prepare_inputs(x)
         outputs = []
-        for layer in self.layers:
-            x = layer.forward(x, training=False)
+        for i, layer in enumerate(self.layers):
+            x = self._forward_one(i, x)
             outputs.append(x.copy())
         return outputs
 
@@ -231,9 +246,18 @@ class Sequential:
                                for i in range(0, len(x), PREDICT_CHUNK)])
 
     def loss(self, x, d) -> float:
-        """Mean loss over the batch."""
+        """Mean loss over the batch, plus the layers' weight penalties (weight decay)."""
         x = self.prepare_inputs(x)
-        return self.output.loss(self.forward(x), self.prepare_labels(d, len(x)))
+        return self.output.loss(self.forward(x), self.prepare_labels(d, len(x))) + self.penalty()
+
+    def penalty(self) -> float:
+        """The sum of the layers' weight penalties (``kernel_regularizer``; the course's
+        weight decay ``0.5 * lam * sum(W**2)``), which every reported loss includes."""
+        return sum(layer.kernel_regularizer(layer.params["W"]) for layer in self._penalized)
+
+    def _add_penalty_gradients(self) -> None:
+        for layer in self._penalized:
+            layer.grads["W"] += layer.kernel_regularizer.gradient(layer.params["W"])
 
     def gradient(self, x, d) -> dict[str, np.ndarray]:
         """Backpropagation: the gradient of ``loss(x, d)`` for each key of ``params``.
@@ -246,6 +270,7 @@ class Sequential:
         d = self.prepare_labels(d, len(x))
         _, du, _ = self.output.loss_and_grad(self.forward(x), d)
         self.backward(du)
+        self._add_penalty_gradients()
         return {key: g.copy() for key, g in self.grads.items()}
 
     def evaluate(self, x, d) -> dict[str, float]:
@@ -264,7 +289,7 @@ class Sequential:
             total_loss += loss * len(xb)
             if self.output.has_accuracy:
                 correct += self.output.correct(y, db)
-        result = {"loss": total_loss / len(x)}
+        result = {"loss": total_loss / len(x) + self.penalty()}
         if self.output.has_accuracy:
             result["accuracy"] = correct / len(x)
         return result
@@ -281,9 +306,13 @@ class Sequential:
         _, outs, dxs = self._work_arrays(len(x))
         u = self._forward(x, outs, True)
         loss, du, y = self.output.loss_and_grad(u, d, overwrite_u=self._u_is_free)
+        if self._penalized:
+            loss += self.penalty()
         if not math.isfinite(loss):
             return loss, y      # no update: fit raises TrainingDiverged, weights stay finite
         self._backward(du, dxs)
+        if self._penalized:
+            self._add_penalty_gradients()
         if clip_value is not None:
             clip_grad_value(self.grads, clip_value)
         if clip_norm is not None:
@@ -460,7 +489,7 @@ def _numbered(layers: list[Layer], what: str) -> dict[str, np.ndarray]:
 
 def _plan(layers: list[Layer]) -> list[tuple]:
     """Per layer: (layer, forward takes out=, may work in place after a Dense,
-    backward takes out= and need_dx=, comes right before a Dense)."""
+    backward takes out= and need_dx=, comes right before a Dense, forward takes training=)."""
     plan = []
     for i, layer in enumerate(layers):
         takes_out = accepts(layer.forward, "out")
@@ -468,7 +497,8 @@ def _plan(layers: list[Layer]) -> list[tuple]:
         after_dense = i > 0 and isinstance(layers[i - 1], Dense) and not isinstance(layer, Dense)
         before_dense = (i + 1 < len(layers) and isinstance(layers[i + 1], Dense)
                         and not isinstance(layer, Dense))
-        plan.append((layer, takes_out, after_dense, back_out, before_dense))
+        plan.append((layer, takes_out, after_dense, back_out, before_dense,
+                     accepts(layer.forward, "training")))
     return plan
 
 

@@ -2,7 +2,7 @@
 
 ``Layer`` (``base.py``) is the class to subclass and says the contract; the layers sit one
 family a file: ``Dense`` (``dense.py``), the activations (``activations.py``), ``Flatten``
-(``reshape.py``). ``ACTIVATIONS`` maps the names ``mlp(activation=...)`` takes to their
+(``reshape.py``), ``Dropout`` (``dropout.py``), ``BatchNormalization`` (``normalization.py``). ``ACTIVATIONS`` maps the names ``mlp(activation=...)`` takes to their
 classes, and ``LAYER_TYPES`` every layer a model file may name.
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ from .._registry import Registry
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .base import (Layer, ParamDict, accepts, check_fits_in_memory, dense_bytes)
 from .dense import Dense
+from .dropout import Dropout
+from .normalization import BatchNormalization
 from .reshape import Flatten
 
 #: Activation name -> layer class, as accepted by ``mlp(activation=...)``.
@@ -26,7 +28,7 @@ ACTIVATIONS.register("step", Step)
 
 #: Every layer type a model file may name.
 LAYER_TYPES = {cls.__name__: cls for cls in (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Identity, Step,
-                                              Flatten)}
+                                              Flatten, Dropout, BatchNormalization)}
 
 
 def layer_from_config(config: dict, dtype=np.float32) -> Layer:
@@ -63,6 +65,6 @@ def array_shapes(configs: list) -> tuple[dict[str, tuple], dict[str, tuple]]:
     return params, buffers
 
 
-__all__ = ["ACTIVATIONS", "LAYER_TYPES", "Dense", "Flatten", "Identity", "Layer", "LeakyReLU",
+__all__ = ["ACTIVATIONS", "LAYER_TYPES", "BatchNormalization", "Dense", "Dropout", "Flatten", "Identity", "Layer", "LeakyReLU",
            "ParamDict", "ReLU", "Sigmoid", "Step", "Tanh", "accepts", "array_shapes",
            "check_fits_in_memory", "dense_bytes", "layer_from_config"]

@@ -5,6 +5,7 @@ import numpy as np
 
 from .._checks import check_float_dtype, check_int, describe_bytes, plain
 from ..initializers import describe, get_initializer
+from ..regularizers import get_regularizer
 from .base import Layer, ParamDict, check_fits_in_memory, dense_bytes
 
 
@@ -12,13 +13,19 @@ class Dense(Layer):
     """Affine layer ``y = x W + b`` (the course's 総入力 ``u = xW + b``).
 
     Shapes: ``x`` (N, n_in), ``W`` (n_in, n_out), ``b`` (n_out,), ``y`` (N, n_out).
+    ``kernel_regularizer`` (Keras's name): ``L2(l2)`` adds ``l2 * sum(W**2)`` to the loss,
+    ``L1(l1)`` adds ``l1 * sum(|W|)``; the course's weight decay ``0.5 * lam * sum(W**2)``
+    is ``L2(lam / 2)``, which ``mlp(weight_decay=lam)`` puts on every Dense layer.
     Backward: ``dW = x.T dy``, ``db = sum_N dy``, ``dx = dy W.T`` (skipped with
     ``need_dx=False``: for a first layer it is the largest product of the backward pass).
     """
 
     def __init__(self, n_in: int, n_out: int, init="he", rng: np.random.Generator | None = None,
-                 dtype=np.float32) -> None:
+                 dtype=np.float32, kernel_regularizer=None) -> None:
         super().__init__()
+        #: A weight penalty on ``W`` (``zerodl.regularizers``): the model adds it to the loss
+        #: and its gradient to ``dW``; None for none.
+        self.kernel_regularizer = get_regularizer(kernel_regularizer)
         self.n_in = check_int("n_in", n_in, minimum=1)
         self.n_out = check_int("n_out", n_out, minimum=1)
         dtype = check_float_dtype("dtype", dtype)
@@ -97,7 +104,10 @@ class Dense(Layer):
         return {"W": (n_in, n_out), "b": (n_out,)}, {}
 
     def get_config(self) -> dict:
-        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+        config = {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+        if self.kernel_regularizer is not None:
+            config["kernel_regularizer"] = self.kernel_regularizer.get_config()
+        return config
 
 
 def _flatten_hint(input_shape) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_bool, check_int, check_number, plain
-from .layers import Layer
+from .._checks import check_bool, check_int, check_number, plain
+from .base import Layer
 
 
 class Dropout(Layer):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_bool, check_float_dtype, check_int, check_number
-from .layers import Layer, ParamDict
+from .._checks import check_bool, check_float_dtype, check_int, check_number
+from .base import Layer, ParamDict
 
 
 def _axes(ndim: int) -> int | tuple[int, ...]:
@@ -190,6 +190,14 @@ class BatchNormalization(Layer):
         dx -= x_hat * (dgamma / m).astype(x_hat.dtype, copy=False).reshape(shape)
         dx *= (gamma * self.inv_std).reshape(shape)
         return dx
+
+    @classmethod
+    def array_shapes(cls, config: dict) -> tuple[dict[str, tuple], dict[str, tuple]]:
+        C = config.get("n_features")
+        if not isinstance(C, int) or isinstance(C, bool) or C < 1:
+            raise ValueError(f"a BatchNormalization layer must have an integer n_features "
+                             f">= 1; got {C!r}")
+        return {"gamma": (C,), "beta": (C,)}, {"running_mean": (C,), "running_var": (C,)}
 
     def get_config(self) -> dict:
         return {"type": "BatchNormalization", "momentum": self.momentum,
