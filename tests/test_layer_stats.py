@@ -19,7 +19,7 @@ class Snapshots(Callback):
         self.before.append({k: p.copy() for k, p in self.model.params.items()})
 
     def on_train_batch_end(self, batch, logs=None):
-        x, d = self.model.train_batch
+        x, d = self.run.batch
         self.batches.append((x.copy(), d.copy()))
 
 

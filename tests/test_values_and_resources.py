@@ -373,7 +373,7 @@ def test_a_network_larger_than_memory_is_refused_before_allocating():
 
 
 def test_a_layer_larger_than_memory_is_refused(monkeypatch):
-    monkeypatch.setattr(zerodl.layers, "physical_memory", lambda: 10**9)
+    monkeypatch.setattr(zerodl.core.layers.base, "physical_memory", lambda: 10**9)
     # 2 * (20000 * 20000 + 20000) * 8 bytes = 6,400,320,000.
     with pytest.raises(ValueError, match=r"^Dense\(20000, 20000\) must fit in memory: its "
                                          r"float64 weights and gradients need 6\.4 GB, this "

@@ -79,7 +79,6 @@ class Sequential:
                 layer.rng = np.random.default_rng(int(self.rng.integers(2**63)))
         self._penalized = [layer for layer in self.layers
                            if getattr(layer, "kernel_regularizer", None) is not None]
-        self.history: History | None = None
         self.stop_training = False
 
     # -- arrays --------------------------------------------------------------------------
@@ -393,7 +392,8 @@ class Sequential:
     def get_config(self) -> dict:
         config = {"layers": [layer.get_config() for layer in self.layers],
                   "output": self.output.name, "dtype": self.dtype.name}
-        if not isinstance(self.layers[0], Dense):
+        first = next((layer for layer in self.layers if not layer.keeps_shape), None)
+        if not isinstance(first, Dense):        # not readable from the layers: say it
             config["input_shape"] = list(self.input_shape)
         return config
 
@@ -440,11 +440,13 @@ def _build(layers: list[Layer], input_shape) -> tuple[tuple, tuple]:
     """Build each layer for the shape it receives; return the checked input shape and the
     output's (one number: the outputs per sample)."""
     if input_shape is None:
-        if not isinstance(layers[0], Dense):
+        # Read from the first Dense layer, past layers that keep the shape (activations).
+        first = next((layer for layer in layers if not layer.keeps_shape), None)
+        if not isinstance(first, Dense):
             raise ValueError(f"input_shape must be given when the first layer is not Dense "
                              f"(one sample's shape, e.g. input_shape=(1, 28, 28) for MNIST "
                              f"images); the first layer is {layers[0]!r}.")
-        shape = (layers[0].n_in,)
+        shape = (first.n_in,)
     else:
         if isinstance(input_shape, (int, np.integer)):
             input_shape = (input_shape,)

@@ -8,7 +8,13 @@ from .._checks import check_number
 from .base import Layer
 
 
-class ReLU(Layer):
+class Activation(Layer):
+    """An element-by-element function: the output has the input's shape, whatever it is."""
+
+    keeps_shape = True
+
+
+class ReLU(Activation):
     """``y = max(x, 0)``; ``dy/dx`` is 1 where ``x > 0`` and 0 elsewhere (0 at ``x == 0``).
 
     Backward reads the mask from the output: ``y > 0`` exactly where ``x > 0``, so
@@ -23,7 +29,7 @@ class ReLU(Layer):
         return np.multiply(dy, self._cached("y") > 0, out=out)
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(Activation):
     """``y = x`` for ``x > 0``, ``alpha * x`` otherwise; slope ``alpha`` at and below 0."""
 
     def __init__(self, alpha: float = 0.01) -> None:
@@ -41,7 +47,7 @@ class LeakyReLU(Layer):
         return {"type": "LeakyReLU", "alpha": self.alpha}
 
 
-class Sigmoid(Layer):
+class Sigmoid(Activation):
     """``y = 1 / (1 + exp(-x))``; backward uses the cached output: ``dy/dx = y (1 - y)``."""
 
     def forward(self, x, training=False, out=None):
@@ -53,7 +59,7 @@ class Sigmoid(Layer):
         return dy * y * (1 - y)
 
 
-class Tanh(Layer):
+class Tanh(Activation):
     """``y = tanh(x)``; backward uses the cached output: ``dy/dx = 1 - y**2``."""
 
     def forward(self, x, training=False, out=None):
@@ -65,7 +71,7 @@ class Tanh(Layer):
         return dy * (1 - y * y)
 
 
-class Identity(Layer):
+class Identity(Activation):
     """``y = x``: the linear "activation", to show that stacked linear layers stay linear."""
 
     def forward(self, x, training=False, out=None):
@@ -75,7 +81,7 @@ class Identity(Layer):
         return dy
 
 
-class Step(Layer):
+class Step(Activation):
     """``y = 1`` for ``x > 0``, else 0: the perceptron's activation, for forward passes only."""
 
     def forward(self, x, training=False, out=None):

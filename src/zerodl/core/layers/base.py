@@ -142,6 +142,11 @@ class Layer:
     model and by hand.
     """
 
+    #: True for layers whose output has their input's shape, whatever that is (activations,
+    #: dropout, batch normalisation): a model may read its input shape past them, from the
+    #: first Dense layer.
+    keeps_shape = False
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}

@@ -42,6 +42,8 @@ class Dropout(Layer):
     for ``get_config``: assign it to ``rng`` instead).
     """
 
+    keeps_shape = True
+
     def __init__(self, rate: float, seed: int | None = None) -> None:
         super().__init__()
         self.rate = check_number("rate", rate, low=0.0, high=1.0, high_open=True)

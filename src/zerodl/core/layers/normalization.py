@@ -76,6 +76,8 @@ class BatchNormalization(Layer):
     ``build(input_shape)``, or at the first forward. Input and output keep ``x``'s dtype.
     """
 
+    keeps_shape = True
+
     def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5,
                  n_features: int | None = None, dtype=np.float32) -> None:
         super().__init__()
