@@ -1,0 +1,191 @@
+"""im2col and col2im: convolution as one matrix product (the book's chapter 7).
+
+A convolution slides a ``filter_h x filter_w`` window over each image and takes, at every
+position, the dot product of the window with a filter. ``im2col`` copies every window into
+one row of a matrix, so that all those dot products, for all filters at once, become a
+single matrix product ``col @ W.T``::
+
+    one channel, 3x3 input, 2x2 filter, stride 1, no padding: out_h = out_w = 2
+
+        input          windows (one per output position)       col (4 x 4)
+      a  b  c                                            row (y=0,x=0): a b d e
+      d  e  f      [a b] [b c]    [d e] [e f]            row (y=0,x=1): b c e f
+      g  h  i      [d e] [e f]    [g h] [h i]            row (y=1,x=0): d e g h
+                                                         row (y=1,x=1): e f h i
+
+Layout (the book's): the input is NCHW, ``(N, C, H, W)``. ``col`` has one row per output
+position, ordered ``(n, out_y, out_x)``, and one column per entry of the window, ordered
+``(c, i, j)``: shape ``(N*out_h*out_w, C*filter_h*filter_w)``, with
+
+    col[(n*out_h + y)*out_w + x, (c*filter_h + i)*filter_w + j]
+        = padded[n, c, y*stride_h + i, x*stride_w + j].
+
+``col2im`` is its adjoint (transpose): it adds every entry of ``col`` back onto the input
+position it was copied from, so where windows overlap the contributions add up, and drops
+the padding. This is exactly what backpropagation through ``im2col`` needs.
+
+Output size: ``out_h = (H + 2*pad_h - filter_h) / stride_h + 1`` (and likewise for W). It is
+refused, with the formula's value, when it is not a whole number (the windows would leave
+the last rows or columns of the input unused, which the book's and PyTorch's code do
+silently) or when the filter is larger than the padded input.
+
+Speed: both functions loop over the ``filter_h * filter_w`` offsets ``(i, j)`` of the
+window, each step copying one strided slice of the whole batch, and do one transposing copy
+into (or out of) the ``col`` layout. Measured on (100, 30, 24, 24) float32 inputs against
+building the windows with ``np.lib.stride_tricks.sliding_window_view`` (one copy, but its
+innermost run is only ``filter_w`` long): the loop is 1.7-3x faster for the book's network
+(a 5x5 filter on (100, 1, 28, 28), 2x2 pooling with stride 2 on (100, 30, 24, 24)), even for
+3x3 with padding 1, and 1.4x slower for a 5x5 filter over 30 channels. The dtype is kept:
+float32 stays float32.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import check_int
+
+
+class WindowNames(NamedTuple):
+    """How a caller's arguments are named in messages about the window.
+
+    ``window``: the argument(s) giving the window's height and width; ``symbol``: their
+    names in the size formula; ``stride`` and ``pad``: the other two arguments.
+    """
+
+    window: tuple[str, str]
+    symbol: tuple[str, str]
+    stride: str
+    pad: str
+
+
+IM2COL_NAMES = WindowNames(("filter_h", "filter_w"), ("filter_h", "filter_w"), "stride", "pad")
+
+
+def as_pair(name: str, value, *, minimum: int) -> tuple[int, int]:
+    """``value`` as ``(h, w)``: an int is used for both axes, a pair (tuple or list) as is."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return (check_int(f"{name}[0]", value[0], minimum=minimum),
+                check_int(f"{name}[1]", value[1], minimum=minimum))
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = check_int(name, value, minimum=minimum)
+        return value, value
+    raise (ValueError if isinstance(value, (tuple, list)) else TypeError)(
+        f"{name} must be an integer >= {minimum} or a pair (h, w) of them; got {value!r}.")
+
+
+def _shown(pair: tuple[int, int]):
+    """A pair as the user most likely wrote it: ``2`` for ``(2, 2)``."""
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def output_size(input_shape: tuple, window: tuple[int, int], stride: tuple[int, int],
+                pad: tuple[int, int], *, names: WindowNames = IM2COL_NAMES,
+                what: str = "input_data") -> tuple[int, int]:
+    """``(out_h, out_w)`` of a window sliding over an input whose last two axes are (H, W).
+
+    ``out = (H + 2*pad - window) / stride + 1`` per axis; refused (``ValueError``) when the
+    window is larger than the padded input or the stride does not divide the span evenly.
+    ``names`` and ``what`` (the input's name) word the message in the caller's terms.
+    """
+    sizes = []
+    for axis, (letter, length) in enumerate(zip("HW", input_shape[-2:])):
+        padded = length + 2 * pad[axis]
+        window_arg, symbol = names.window[axis], names.symbol[axis]
+        window_shown = window[axis] if names.window[0] != names.window[1] else _shown(window)
+        if window[axis] > padded:
+            raise ValueError(
+                f"{window_arg} must fit in the padded input: {symbol} <= {letter} + "
+                f"2*{names.pad} = {padded}; got {window_arg}={window_shown} with "
+                f"{names.pad}={_shown(pad)} for {what} of shape {tuple(input_shape)}.")
+        span = padded - window[axis]
+        if span % stride[axis]:
+            s = stride[axis]
+            raise ValueError(
+                f"{names.stride} must divide ({letter} + 2*{names.pad} - {symbol}) = {span} "
+                f"evenly; got {names.stride}={_shown(stride)}, which gives out_"
+                f"{letter.lower()} = {span}/{s} + 1 = {span / s + 1:g} for {what} of shape "
+                f"{tuple(input_shape)} with {window_arg}={window_shown} and "
+                f"{names.pad}={_shown(pad)} (the last {span % s} "
+                f"{'rows' if letter == 'H' else 'columns'} would be left out).")
+        sizes.append(span // stride[axis] + 1)
+    return sizes[0], sizes[1]
+
+
+def _images(name: str, value) -> np.ndarray:
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers (bool, int or float); got an array of "
+                        f"dtype {a.dtype}.")
+    if a.ndim != 4:
+        raise ValueError(f"{name} must be a 4-D array of shape (N, C, H, W); got an array of "
+                         f"shape {a.shape}.")
+    return a
+
+
+def _window_args(filter_h, filter_w, stride, pad):
+    return ((check_int("filter_h", filter_h, minimum=1), check_int("filter_w", filter_w,
+                                                                   minimum=1)),
+            as_pair("stride", stride, minimum=1), as_pair("pad", pad, minimum=0))
+
+
+def im2col(input_data: np.ndarray, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
+    """Unroll every ``filter_h x filter_w`` window of a batch of images into a row.
+
+    ``input_data``: (N, C, H, W). ``stride``, ``pad``: an int or an ``(h, w)`` pair; the
+    padding is zeros. Returns ``col`` of shape ``(N*out_h*out_w, C*filter_h*filter_w)``,
+    rows ordered (n, out_y, out_x), columns (c, i, j), in ``input_data``'s dtype, C-contiguous.
+    """
+    x = _images("input_data", input_data)
+    window, stride, pad = _window_args(filter_h, filter_w, stride, pad)
+    out_h, out_w = output_size(x.shape, window, stride, pad)
+    (fh, fw), (sh, sw), (ph, pw) = window, stride, pad
+    N, C = x.shape[:2]
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    # Each offset (i, j) copies the whole batch's (out_h, out_w) grid of pixels it touches:
+    # filter_h*filter_w large copies instead of out_h*out_w small ones.
+    cols = np.empty((N, C, fh, fw, out_h, out_w), dtype=x.dtype)
+    for i in range(fh):
+        rows = slice(i, i + sh * (out_h - 1) + 1, sh)
+        for j in range(fw):
+            cols[:, :, i, j] = padded[:, :, rows, j:j + sw * (out_w - 1) + 1:sw]
+    # reshape of the transposed view copies it into C order: the (n, y, x) x (c, i, j) matrix.
+    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * fh * fw)
+
+
+def col2im(col: np.ndarray, input_shape: tuple, filter_h: int, filter_w: int, stride=1,
+           pad=0) -> np.ndarray:
+    """The adjoint of ``im2col``: add each entry of ``col`` onto the pixel it came from.
+
+    ``col``: (N*out_h*out_w, C*filter_h*filter_w) in ``im2col``'s layout; ``input_shape``:
+    the (N, C, H, W) that ``im2col`` was given. Returns an (N, C, H, W) array in ``col``'s
+    dtype: entries of overlapping windows are summed, those that fell on the padding are
+    dropped. So ``<im2col(x), c> == <x, col2im(c)>`` for all ``x`` and ``c``.
+    """
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 4:
+        raise ValueError(f"input_shape must be the (N, C, H, W) given to im2col; got "
+                         f"{input_shape!r}.")
+    N, C, H, W = (check_int(f"input_shape[{k}]", v, minimum=1) for k, v in enumerate(shape))
+    window, stride, pad = _window_args(filter_h, filter_w, stride, pad)
+    out_h, out_w = output_size(shape, window, stride, pad, what="input_shape")
+    (fh, fw), (sh, sw), (ph, pw) = window, stride, pad
+    col = np.asarray(col)
+    expected = (N * out_h * out_w, C * fh * fw)
+    if col.shape != expected:
+        raise ValueError(f"col must have shape (N*out_h*out_w, C*filter_h*filter_w) = "
+                         f"{expected} for input_shape {shape}; got shape {col.shape}.")
+    # The reverse of im2col's two steps: one transposing copy back to (N, C, fh, fw, oh, ow),
+    # then each offset's block, now contiguous, is added onto the pixels it was read from.
+    cols = np.ascontiguousarray(
+        col.reshape(N, out_h, out_w, C, fh, fw).transpose(0, 3, 4, 5, 1, 2))
+    image = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
+    for i in range(fh):
+        rows = slice(i, i + sh * (out_h - 1) + 1, sh)
+        for j in range(fw):
+            image[:, :, rows, j:j + sw * (out_w - 1) + 1:sw] += cols[:, :, i, j]
+    if ph or pw:
+        return np.ascontiguousarray(image[:, :, ph:ph + H, pw:pw + W])
+    return image
