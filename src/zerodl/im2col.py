@@ -109,7 +109,8 @@ def output_size(input_shape: tuple, window: tuple[int, int], stride: tuple[int, 
                 f"{letter.lower()} = {span}/{s} + 1 = {span / s + 1:g} for {what} of shape "
                 f"{tuple(input_shape)} with {window_arg}={window_shown} and "
                 f"{names.pad}={_shown(pad)} (the last {span % s} "
-                f"{'rows' if letter == 'H' else 'columns'} would be left out).")
+                f"{'row' if letter == 'H' else 'column'}{'s' if span % s > 1 else ''} would "
+                f"be left out).")
         sizes.append(span // stride[axis] + 1)
     return sizes[0], sizes[1]
 
@@ -151,8 +152,10 @@ def im2col(input_data: np.ndarray, filter_h: int, filter_w: int, stride=1, pad=0
         rows = slice(i, i + sh * (out_h - 1) + 1, sh)
         for j in range(fw):
             cols[:, :, i, j] = padded[:, :, rows, j:j + sw * (out_w - 1) + 1:sw]
-    # reshape of the transposed view copies it into C order: the (n, y, x) x (c, i, j) matrix.
-    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * fh * fw)
+    # One transposing copy into the (n, y, x) x (c, i, j) matrix. (reshape alone copies too,
+    # except for N = C = 1, where it gives a view in Fortran order.)
+    return np.ascontiguousarray(
+        cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * fh * fw))
 
 
 def col2im(col: np.ndarray, input_shape: tuple, filter_h: int, filter_w: int, stride=1,
