@@ -24,19 +24,24 @@ position, ordered ``(n, out_y, out_x)``, and one column per entry of the window,
 position it was copied from, so where windows overlap the contributions add up, and drops
 the padding. This is exactly what backpropagation through ``im2col`` needs.
 
+``unfold`` and ``fold`` are the same pair in PyTorch's layout (``torch.nn.functional.unfold``
+and ``fold``): one (C*filter_h*filter_w, out_h*out_w) matrix per sample, each the transpose
+of that sample's rows of ``col``. Conv2D uses them: its product then comes out in NCHW order.
+
 Output size: ``out_h = (H + 2*pad_h - filter_h) / stride_h + 1`` (and likewise for W). It is
 refused, with the formula's value, when it is not a whole number (the windows would leave
 the last rows or columns of the input unused, which the book's and PyTorch's code do
 silently) or when the filter is larger than the padded input.
 
-Speed: both functions loop over the ``filter_h * filter_w`` offsets ``(i, j)`` of the
-window, each step copying one strided slice of the whole batch, and do one transposing copy
-into (or out of) the ``col`` layout. Measured on (100, 30, 24, 24) float32 inputs against
-building the windows with ``np.lib.stride_tricks.sliding_window_view`` (one copy, but its
-innermost run is only ``filter_w`` long): the loop is 1.7-3x faster for the book's network
-(a 5x5 filter on (100, 1, 28, 28), 2x2 pooling with stride 2 on (100, 30, 24, 24)), even for
-3x3 with padding 1, and 1.4x slower for a 5x5 filter over 30 channels. The dtype is kept:
-float32 stays float32.
+Speed: ``unfold`` loops over the ``filter_h * filter_w`` offsets ``(i, j)`` of the window,
+each step copying one strided slice of the whole batch; ``im2col`` adds one transposing copy
+into its layout (``fold`` and ``col2im`` the same in reverse). Measured with
+``python -m zerodl.benchmarks.conv_speed`` (float32, one thread), against building ``col``
+from ``np.lib.stride_tricks.sliding_window_view`` in one copy (whose innermost run is only
+``filter_w`` long), over several runs on a shared two-core machine, the loop was 1.7x faster
+for 5x5 on (100, 1, 28, 28); on (100, 30, 24, 24), 1.9-4.8x faster for 2x2 with stride 2,
+1.2-1.9x for 3x3 with padding 1, and 1.3-1.4x slower for 5x5. ``unfold`` alone takes about
+half the loop's time. The dtype is kept: float32 stays float32.
 """
 from __future__ import annotations
 
@@ -131,13 +136,24 @@ def _window_args(filter_h, filter_w, stride, pad):
                                                                    minimum=1)),
             as_pair("stride", stride, minimum=1), as_pair("pad", pad, minimum=0))
 
+def _image_shape(input_shape) -> tuple[int, int, int, int]:
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 4:
+        raise ValueError(f"input_shape must be the (N, C, H, W) of the images; got "
+                         f"{input_shape!r}.")
+    N, C, H, W = (check_int(f"input_shape[{k}]", v, minimum=1) for k, v in enumerate(shape))
+    return N, C, H, W
 
-def im2col(input_data: np.ndarray, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
-    """Unroll every ``filter_h x filter_w`` window of a batch of images into a row.
 
-    ``input_data``: (N, C, H, W). ``stride``, ``pad``: an int or an ``(h, w)`` pair; the
-    padding is zeros. Returns ``col`` of shape ``(N*out_h*out_w, C*filter_h*filter_w)``,
-    rows ordered (n, out_y, out_x), columns (c, i, j), in ``input_data``'s dtype, C-contiguous.
+def unfold(input_data: np.ndarray, filter_h: int, filter_w: int, stride=1,
+           pad=0) -> np.ndarray:
+    """Every window of each image as a column: im2col in PyTorch's ``unfold`` layout.
+
+    Returns ``cols`` of shape ``(N, C*filter_h*filter_w, out_h*out_w)``, C-contiguous, with
+    ``cols[n, (c*filter_h + i)*filter_w + j, y*out_w + x] = padded[n, c, y*sh + i, x*sw + j]``:
+    sample n's matrix is the transpose of its rows of ``im2col``. A convolution is then
+    ``W.reshape(out_channels, -1) @ cols``, whose (N, out_channels, out_h*out_w) result is
+    already NCHW: no reordering copy, which is why Conv2D uses this layout.
     """
     x = _images("input_data", input_data)
     window, stride, pad = _window_args(filter_h, filter_w, stride, pad)
@@ -152,10 +168,51 @@ def im2col(input_data: np.ndarray, filter_h: int, filter_w: int, stride=1, pad=0
         rows = slice(i, i + sh * (out_h - 1) + 1, sh)
         for j in range(fw):
             cols[:, :, i, j] = padded[:, :, rows, j:j + sw * (out_w - 1) + 1:sw]
+    return cols.reshape(N, C * fh * fw, out_h * out_w)
+
+
+def fold(cols: np.ndarray, input_shape: tuple, filter_h: int, filter_w: int, stride=1,
+         pad=0) -> np.ndarray:
+    """The adjoint of ``unfold``: add each entry of ``cols`` onto the pixel it came from.
+
+    ``cols``: (N, C*filter_h*filter_w, out_h*out_w) in ``unfold``'s layout; returns an
+    (N, C, H, W) array, C-contiguous, in ``cols``' dtype: overlapping windows add up, the
+    padding is dropped (as PyTorch's ``fold``).
+    """
+    N, C, H, W = shape = _image_shape(input_shape)
+    window, stride, pad = _window_args(filter_h, filter_w, stride, pad)
+    out_h, out_w = output_size(shape, window, stride, pad, what="input_shape")
+    (fh, fw), (sh, sw), (ph, pw) = window, stride, pad
+    cols = np.asarray(cols)
+    expected = (N, C * fh * fw, out_h * out_w)
+    if cols.shape != expected:
+        raise ValueError(f"cols must have shape (N, C*filter_h*filter_w, out_h*out_w) = "
+                         f"{expected} for input_shape {shape}; got shape {cols.shape}.")
+    # Contiguous, so that each offset's (N, C, out_h, out_w) block below is read in order:
+    # 2x faster than adding strided blocks when cols is a transposed view (from col2im).
+    blocks = np.ascontiguousarray(cols).reshape(N, C, fh, fw, out_h, out_w)
+    image = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    for i in range(fh):
+        rows = slice(i, i + sh * (out_h - 1) + 1, sh)
+        for j in range(fw):
+            image[:, :, rows, j:j + sw * (out_w - 1) + 1:sw] += blocks[:, :, i, j]
+    if ph or pw:
+        return np.ascontiguousarray(image[:, :, ph:ph + H, pw:pw + W])
+    return image
+
+
+def im2col(input_data: np.ndarray, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
+    """Unroll every ``filter_h x filter_w`` window of a batch of images into a row.
+
+    ``input_data``: (N, C, H, W). ``stride``, ``pad``: an int or an ``(h, w)`` pair; the
+    padding is zeros. Returns ``col`` of shape ``(N*out_h*out_w, C*filter_h*filter_w)``,
+    rows ordered (n, out_y, out_x), columns (c, i, j), in ``input_data``'s dtype, C-contiguous.
+    """
+    cols = unfold(input_data, filter_h, filter_w, stride, pad)
+    N, K, P = cols.shape
     # One transposing copy into the (n, y, x) x (c, i, j) matrix. (reshape alone copies too,
     # except for N = C = 1, where it gives a view in Fortran order.)
-    return np.ascontiguousarray(
-        cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * fh * fw))
+    return np.ascontiguousarray(cols.transpose(0, 2, 1).reshape(N * P, K))
 
 
 def col2im(col: np.ndarray, input_shape: tuple, filter_h: int, filter_w: int, stride=1,
@@ -167,28 +224,13 @@ def col2im(col: np.ndarray, input_shape: tuple, filter_h: int, filter_w: int, st
     dtype: entries of overlapping windows are summed, those that fell on the padding are
     dropped. So ``<im2col(x), c> == <x, col2im(c)>`` for all ``x`` and ``c``.
     """
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if shape is None or len(shape) != 4:
-        raise ValueError(f"input_shape must be the (N, C, H, W) given to im2col; got "
-                         f"{input_shape!r}.")
-    N, C, H, W = (check_int(f"input_shape[{k}]", v, minimum=1) for k, v in enumerate(shape))
+    N, C, H, W = shape = _image_shape(input_shape)
     window, stride, pad = _window_args(filter_h, filter_w, stride, pad)
     out_h, out_w = output_size(shape, window, stride, pad, what="input_shape")
-    (fh, fw), (sh, sw), (ph, pw) = window, stride, pad
     col = np.asarray(col)
-    expected = (N * out_h * out_w, C * fh * fw)
+    expected = (N * out_h * out_w, C * window[0] * window[1])
     if col.shape != expected:
         raise ValueError(f"col must have shape (N*out_h*out_w, C*filter_h*filter_w) = "
                          f"{expected} for input_shape {shape}; got shape {col.shape}.")
-    # The reverse of im2col's two steps: one transposing copy back to (N, C, fh, fw, oh, ow),
-    # then each offset's block, now contiguous, is added onto the pixels it was read from.
-    cols = np.ascontiguousarray(
-        col.reshape(N, out_h, out_w, C, fh, fw).transpose(0, 3, 4, 5, 1, 2))
-    image = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
-    for i in range(fh):
-        rows = slice(i, i + sh * (out_h - 1) + 1, sh)
-        for j in range(fw):
-            image[:, :, rows, j:j + sw * (out_w - 1) + 1:sw] += cols[:, :, i, j]
-    if ph or pw:
-        return np.ascontiguousarray(image[:, :, ph:ph + H, pw:pw + W])
-    return image
+    return fold(col.reshape(N, out_h * out_w, -1).transpose(0, 2, 1), shape, *window, stride,
+                pad)
