@@ -260,6 +260,13 @@ def test_float32_stays_float32(make):
     assert all(g.dtype == np.float32 for g in layer.grads.values())
 
 
+@pytest.mark.parametrize("layer", [Conv2D(2, 3, 3, padding=1), MaxPool2D(2), AvgPool2D(2)])
+def test_an_empty_batch_gives_an_empty_batch(layer):
+    y = layer.forward(np.zeros((0, 2, 6, 6), np.float32))
+    assert y.shape == (0,) + layer.output_shape((2, 6, 6))
+    assert layer.backward(y).shape == (0, 2, 6, 6)
+
+
 @pytest.mark.parametrize("budget", [1, 2 * 36 * 18 * 8])      # one sample, then two, per chunk
 @pytest.mark.parametrize("training", [False, True])
 def test_chunked_batches_give_the_unchunked_results(monkeypatch, budget, training):

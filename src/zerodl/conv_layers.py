@@ -179,7 +179,7 @@ class Conv2D(Layer):
         slices = self._slices(x, (out_h, out_w))
         for s in slices:
             cols = self._unfold(x[s])                       # (n, C*kh*kw, out_h*out_w)
-            y_s = y[s].reshape(len(cols), self.out_channels, -1)   # a view of y
+            y_s = y[s].reshape(len(cols), self.out_channels, out_h * out_w)   # a view
             np.matmul(W_mat, cols, out=y_s)                 # every sample's W_mat @ cols[n]
             y_s += self.b[:, None]
         self.x = x
@@ -199,7 +199,7 @@ class Conv2D(Layer):
         kept = self.cols if len(slices) == 1 else None
         for s in slices:
             cols = kept if kept is not None else self._unfold(x[s])
-            dy_s = dy[s].reshape(len(cols), self.out_channels, -1)
+            dy_s = dy[s].reshape(len(cols), self.out_channels, out_h * out_w)
             # dW = sum_n dy[n] @ cols[n]^T: per-sample products, then their sum
             dW_mat += np.matmul(dy_s, cols.transpose(0, 2, 1)).sum(axis=0)
             dx[s] = fold(np.matmul(W_mat.T, dy_s), x[s].shape, *self.kernel_size,

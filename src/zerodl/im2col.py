@@ -141,7 +141,9 @@ def _image_shape(input_shape) -> tuple[int, int, int, int]:
     if shape is None or len(shape) != 4:
         raise ValueError(f"input_shape must be the (N, C, H, W) of the images; got "
                          f"{input_shape!r}.")
-    N, C, H, W = (check_int(f"input_shape[{k}]", v, minimum=1) for k, v in enumerate(shape))
+    # An empty batch (N = 0) is an empty batch of images; an image needs C, H, W >= 1.
+    N, C, H, W = (check_int(f"input_shape[{k}]", v, minimum=int(k > 0))
+                  for k, v in enumerate(shape))
     return N, C, H, W
 
 
