@@ -12,10 +12,10 @@ from .tools import (compare, coursekit, gradcheck, inspection, layer_stats, plot
                    trace)
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy
 from .core.errors import ResumeBeyondEnd, TrainingDiverged
-from .core.layers import (BatchNormalization, Dense, Dropout, Flatten, Identity, Layer, LeakyReLU,
-                          ReLU, Sigmoid, Step, Tanh)
+from .core.layers import (AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Identity,
+                          Layer, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Step, Tanh)
 from .core.metrics import confusion_matrix
-from .training.architectures import mlp
+from .training.architectures import deep_convnet, mlp, simple_convnet
 from .training.fit_callbacks import History
 from .training.model import Sequential, load
 from .tools.gradcheck import gradient_check, gradient_errors
@@ -38,9 +38,9 @@ del _module
 __version__ = "0.1.0"
 
 __all__ = [
-    "BatchNormalization", "Dropout", "Dense", "Flatten", "History", "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
+    "AvgPool2D", "BatchNormalization", "Conv2D", "Dropout", "Dense", "MaxPool2D", "Flatten", "History", "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
     "Sigmoid", "ResumeBeyondEnd", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
-    "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
+    "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp", "simple_convnet", "deep_convnet",
     "optimizers", "regularizers", "plot_activations", "plot_confusion", "plot_decision_boundary",
     "plot_history", "plot_layer_stats", "plot_mistakes", "plot_weights", "schedules", "Sweep", "sweep",
 ]

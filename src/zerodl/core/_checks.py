@@ -301,3 +301,23 @@ def check_labels(name: str, d: Any, *, kind: str, n_samples: int, n_out: int, dt
             raise ValueError(f"{name} (sigmoid targets) must be in [0, 1]; got "
                              f"{_first_bad(d, (d < 0) | (d > 1))}.")
     return d
+
+
+def as_array(name: str, x: Any) -> np.ndarray:
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):      # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers; got a "
+                         f"{type(x).__name__} that NumPy cannot turn into one array (rows of "
+                         f"different lengths?).") from None
+
+
+def as_float(name: str, x: Any) -> np.ndarray:
+    """``x`` as an array: a float dtype is kept, integers and bools become float64."""
+    x = as_array(name, x)
+    if np.issubdtype(x.dtype, np.floating):
+        return x
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        return x.astype(np.float64)
+    raise TypeError(f"{name} must hold real numbers (float, integer or bool); "
+                    f"got dtype {x.dtype}.")

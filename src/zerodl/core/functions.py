@@ -28,12 +28,14 @@ Conventions shared by every function in this module:
 from __future__ import annotations
 
 import math
-from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import check_number, plain
+from ._checks import as_array, as_float, check_number, plain
+# Re-exported so that the course's and the book's names are all in functions:
+from .im2col import col2im, im2col
+from .numerical import numerical_gradient
 
 __all__ = [
     "step_function", "identity", "sigmoid", "relu", "tanh", "leaky_relu", "softmax",
@@ -41,33 +43,13 @@ __all__ = [
     "mean_squared_error", "cross_entropy_error", "binary_cross_entropy",
     "binary_cross_entropy_from_logits", "n_samples", "output_delta",
     "d_mean_squared_error", "d_softmax_with_loss", "d_sigmoid_with_loss",
-    "numerical_gradient",
+    "numerical_gradient", "im2col", "col2im",
 ]
 
 
 # --------------------------------------------------------------------------------------------
 # Shared checks and conversions
 # --------------------------------------------------------------------------------------------
-
-def _asarray(name: str, x: ArrayLike) -> np.ndarray:
-    try:
-        return np.asarray(x)
-    except (ValueError, TypeError):      # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular array of numbers; got a "
-                         f"{type(x).__name__} that NumPy cannot turn into one array (rows of "
-                         f"different lengths?).") from None
-
-
-def _as_float(name: str, x: ArrayLike) -> np.ndarray:
-    """``x`` as an array: a float dtype is kept, integers and bools become float64."""
-    x = _asarray(name, x)
-    if np.issubdtype(x.dtype, np.floating):
-        return x
-    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
-        return x.astype(np.float64)
-    raise TypeError(f"{name} must hold real numbers (float, integer or bool); "
-                    f"got dtype {x.dtype}.")
-
 
 def _check_not_empty(name: str, a: np.ndarray) -> None:
     if a.size == 0:
@@ -99,7 +81,7 @@ def _targets_like(d: ArrayLike, y: np.ndarray) -> np.ndarray:
     of size 1), ``d`` may also leave that axis out: labels of shape (N,) for outputs (N, 1).
     Nothing else is broadcast, because (N,) against (N, 1) would silently give (N, N).
     """
-    d = _as_float("d", d)
+    d = as_float("d", d)
     if d.shape != y.shape and y.ndim >= 1 and y.shape[-1] == 1 and d.shape == y.shape[:-1]:
         d = d.reshape(y.shape)
     if d.shape != y.shape:
@@ -113,10 +95,10 @@ def _class_targets(d: ArrayLike, y: np.ndarray) -> np.ndarray:
     ``d`` is either one-hot (or soft targets whose rows sum to 1) of the shape of ``y``, or
     integer class labels of shape ``y.shape[:-1]``: a scalar for one sample, (N,) for a batch.
     """
-    d = _asarray("d", d)
+    d = as_array("d", d)
     n_classes = y.shape[-1]
     if d.shape == y.shape:
-        d = _as_float("d", d)
+        d = as_float("d", d)
         _check_unit_interval("d", d)
         return d.astype(y.dtype, copy=False)
     if d.shape == y.shape[:-1] and np.issubdtype(d.dtype, np.integer):
@@ -148,7 +130,7 @@ def step_function(x: ArrayLike) -> np.ndarray:
     The course returns an integer array; here the float dtype of ``x`` is kept so that the
     result mixes with the other activations without a change of dtype.
     """
-    x = _as_float("x", x)
+    x = as_float("x", x)
     return (x > 0).astype(x.dtype)
 
 
@@ -158,18 +140,18 @@ def d_step_function(u: ArrayLike) -> np.ndarray:
     The step is flat everywhere except at 0, where it has no derivative; 0 is used there too.
     A zero gradient is why the step function cannot be trained by backpropagation.
     """
-    u = _as_float("u", u)
+    u = as_float("u", u)
     return np.zeros_like(u)
 
 
 def identity(x: ArrayLike) -> np.ndarray:
     """Identity: ``h(x) = x``, as a new array (a copy), so callers never share memory."""
-    return _as_float("x", x).copy()
+    return as_float("x", x).copy()
 
 
 def d_identity(u: ArrayLike) -> np.ndarray:
     """Derivative of the identity at the pre-activation ``u``: ones of ``u``'s shape."""
-    u = _as_float("u", u)
+    u = as_float("u", u)
     return np.ones_like(u)
 
 
@@ -181,7 +163,7 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
     exponential can overflow. The course's ``1 / (1 + np.exp(-x))`` overflows ``exp`` (with a
     RuntimeWarning) once ``x`` is below about -88 in float32 or -709 in float64.
     """
-    x = _as_float("x", x)
+    x = as_float("x", x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -198,7 +180,7 @@ def d_sigmoid(u: ArrayLike) -> np.ndarray:
 
 def relu(x: ArrayLike) -> np.ndarray:
     """Rectified linear unit: ``h(x) = max(x, 0)``, element by element; shape of ``x``."""
-    x = _as_float("x", x)
+    x = as_float("x", x)
     return np.maximum(x, 0)
 
 
@@ -209,7 +191,7 @@ def d_relu(u: ArrayLike) -> np.ndarray:
     The course uses 1 at 0 in its gradient function and 0 at 0 in its ReLU layer's backward,
     so the two could disagree.
     """
-    u = _as_float("u", u)
+    u = as_float("u", u)
     return (u > 0).astype(u.dtype)
 
 
@@ -218,7 +200,7 @@ def tanh(x: ArrayLike) -> np.ndarray:
 
     NumPy's ``np.tanh`` is already stable for large ``|x|``.
     """
-    return np.tanh(_as_float("x", x))
+    return np.tanh(as_float("x", x))
 
 
 def d_tanh(u: ArrayLike) -> np.ndarray:
@@ -232,7 +214,7 @@ def d_tanh(u: ArrayLike) -> np.ndarray:
 
 def leaky_relu(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """Leaky ReLU: ``h(x) = x if x > 0 else alpha * x``, element by element; shape of ``x``."""
-    x = _as_float("x", x)
+    x = as_float("x", x)
     alpha = check_number("alpha", alpha)
     return np.where(x > 0, x, alpha * x)
 
@@ -243,7 +225,7 @@ def d_leaky_relu(u: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     Same shape as ``u``. At 0 it takes the left-hand value ``alpha``, the same convention as
     ``d_relu`` (which is this with ``alpha = 0``).
     """
-    u = _as_float("u", u)
+    u = as_float("u", u)
     alpha = check_number("alpha", alpha)
     return np.where(u > 0, u.dtype.type(1), u.dtype.type(alpha))
 
@@ -256,7 +238,7 @@ def softmax(x: ArrayLike) -> np.ndarray:
     leaves the result unchanged (it cancels between numerator and denominator) and makes the
     largest exponent 0, so nothing overflows even for scores like 1000.
     """
-    x = _as_float("x", x)
+    x = as_float("x", x)
     if x.ndim == 0:
         raise ValueError("x must have at least one axis (classes on the last one); "
                          "got a scalar.")
@@ -324,7 +306,7 @@ def mean_squared_error(d: ArrayLike, y: ArrayLike) -> float:
     How the course differs: its code takes ``np.mean`` over every element, samples and
     outputs alike, which divides its own formula by the number of outputs as well.
     """
-    y = _as_float("y", y)
+    y = as_float("y", y)
     _check_not_empty("y", y)
     d = _targets_like(d, y)
     diff = (y - d).ravel()
@@ -341,7 +323,7 @@ def binary_cross_entropy(d: ArrayLike, y: ArrayLike) -> float:
     and is 0 only when ``y`` equals ``d``. Probabilities of exactly 0 or 1 give finite values
     (see the module notes on logarithms); ``binary_cross_entropy_from_logits`` is exact there.
     """
-    y = _as_float("y", y)
+    y = as_float("y", y)
     _check_not_empty("y", y)
     _check_unit_interval("y", y, _PROBABILITIES)
     d = _targets_like(d, y)
@@ -356,7 +338,7 @@ def binary_cross_entropy_from_logits(d: ArrayLike, u: ArrayLike) -> float:
     which never overflows and never takes ``log(0)``, even where ``sigmoid(u)`` rounds to
     exactly 0 or 1. Summed over the outputs, averaged over the samples.
     """
-    u = _as_float("u", u)
+    u = as_float("u", u)
     _check_not_empty("u", u)
     d = _targets_like(d, u)
     _check_unit_interval("d", d)
@@ -383,7 +365,7 @@ def cross_entropy_error(d: ArrayLike, y: ArrayLike) -> float:
     the label and is never negative, and the log is guarded by ``np.finfo(dtype).tiny``
     instead of a fixed 1e-7, which leaves ordinary probabilities untouched.
     """
-    y = _as_float("y", y)
+    y = as_float("y", y)
     _check_class_outputs(y)
     if y.shape[-1] == 1:
         return binary_cross_entropy(d, y)
@@ -425,7 +407,7 @@ def d_mean_squared_error(d: ArrayLike, y: ArrayLike) -> np.ndarray:
     pre-activation ``u``. Shapes as in ``mean_squared_error``; the result has ``y``'s shape.
     For one sample it is ``y - d``, the value the course prints.
     """
-    y = _as_float("y", y)
+    y = as_float("y", y)
     _check_not_empty("y", y)
     d = _targets_like(d, y)
     return output_delta(d, y)
@@ -442,7 +424,7 @@ def d_softmax_with_loss(d: ArrayLike, y: ArrayLike) -> np.ndarray:
     the chain rule gives ``dE/du_j = (y_j sum_k d_k - d_j) / N``, which is ``(y_j - d_j) / N``
     because each row of ``d`` sums to 1 (one-hot or a probability distribution).
     """
-    y = _as_float("y", y)
+    y = as_float("y", y)
     _check_class_outputs(y)
     if y.shape[-1] == 1:
         raise ValueError("y must have at least 2 classes on its last axis for softmax; got "
@@ -465,52 +447,9 @@ def d_sigmoid_with_loss(d: ArrayLike, y: ArrayLike) -> np.ndarray:
     The course calls this after a *softmax* output on one sample (its 2-3-2 backprop cell);
     the value, ``y - d``, is then also the softmax gradient, because both are ``(y - d) / N``.
     """
-    y = _as_float("y", y)
+    y = as_float("y", y)
     _check_not_empty("y", y)
     _check_unit_interval("y", y, _PROBABILITIES)
     d = _targets_like(d, y)
     _check_unit_interval("d", d)
     return output_delta(d, y)
-
-
-# --------------------------------------------------------------------------------------------
-# Numerical gradient
-# --------------------------------------------------------------------------------------------
-
-def numerical_gradient(f: Callable[[np.ndarray], float], x: ArrayLike, *,
-                       h: float | None = None) -> np.ndarray:
-    """Central-difference gradient of a scalar function: ``(f(x + h e_i) - f(x - h e_i)) / 2h``.
-
-    ``x`` may have any shape; the result has ``x``'s shape and dtype. A float ndarray ``x``
-    is probed in place, one element at a time, and each element is restored before the next
-    (even if ``f`` raises), so ``f`` may ignore its argument and read ``x`` by reference, as
-    in ``numerical_gradient(lambda _: net.loss(x, d), net.W)``. Other inputs (lists,
-    integer arrays) are first copied to float64.
-
-    ``h`` defaults to 1e-4 for float64, as in the course, and to ``eps ** (1/3)`` of the
-    dtype otherwise (about 5e-3 for float32), which balances rounding against truncation
-    error. Because ``x_i +- h`` is rounded to ``x``'s dtype, the difference is divided by
-    the step actually taken.
-    """
-    x = _as_float("x", x)
-    if h is None:
-        h = 1e-4 if x.dtype == np.float64 else float(np.finfo(x.dtype).eps) ** (1 / 3)
-    h = check_number("h", h, low=0, low_open=True)
-
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        original = x[i]
-        try:
-            x[i] = original + h
-            x_plus, f_plus = float(x[i]), float(f(x))
-            x[i] = original - h
-            x_minus, f_minus = float(x[i]), float(f(x))
-        finally:
-            x[i] = original
-        if x_plus == x_minus:
-            where = ", ".join(map(str, i))
-            raise ValueError(f"h must be large enough to change x in its dtype ({x.dtype}); got "
-                             f"h={h!r}, and x[{where}] = {plain(original)!r} plus or minus h "
-                             f"rounds to the same number.")
-        grad[i] = (f_plus - f_minus) / (x_plus - x_minus)
-    return grad

@@ -2,7 +2,8 @@
 
 ``Layer`` (``base.py``) is the class to subclass and says the contract; the layers sit one
 family a file: ``Dense`` (``dense.py``), the activations (``activations.py``), ``Flatten``
-(``reshape.py``), ``Dropout`` (``dropout.py``), ``BatchNormalization`` (``normalization.py``). ``ACTIVATIONS`` maps the names ``mlp(activation=...)`` takes to their
+(``reshape.py``), ``Dropout`` (``dropout.py``), ``BatchNormalization`` (``normalization.py``),
+``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` (``conv.py``, over ``zerodl.core.im2col``). ``ACTIVATIONS`` maps the names ``mlp(activation=...)`` takes to their
 classes, and ``LAYER_TYPES`` every layer a model file may name.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from .._registry import Registry
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .base import (Layer, ParamDict, accepts, check_fits_in_memory, dense_bytes)
+from .conv import AvgPool2D, Conv2D, MaxPool2D
 from .dense import Dense
 from .dropout import Dropout
 from .normalization import BatchNormalization
@@ -28,7 +30,8 @@ ACTIVATIONS.register("step", Step)
 
 #: Every layer type a model file may name.
 LAYER_TYPES = {cls.__name__: cls for cls in (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Identity, Step,
-                                              Flatten, Dropout, BatchNormalization)}
+                                              Flatten, Dropout, BatchNormalization, Conv2D,
+                                              MaxPool2D, AvgPool2D)}
 
 
 def layer_from_config(config: dict, dtype=np.float32) -> Layer:
@@ -65,6 +68,7 @@ def array_shapes(configs: list) -> tuple[dict[str, tuple], dict[str, tuple]]:
     return params, buffers
 
 
-__all__ = ["ACTIVATIONS", "LAYER_TYPES", "BatchNormalization", "Dense", "Dropout", "Flatten", "Identity", "Layer", "LeakyReLU",
+__all__ = ["ACTIVATIONS", "LAYER_TYPES", "AvgPool2D", "BatchNormalization", "Conv2D", "Dense",
+           "Dropout", "Flatten", "MaxPool2D", "Identity", "Layer", "LeakyReLU",
            "ParamDict", "ReLU", "Sigmoid", "Step", "Tanh", "accepts", "array_shapes",
            "check_fits_in_memory", "dense_bytes", "layer_from_config"]
