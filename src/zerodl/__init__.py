@@ -7,13 +7,14 @@ import sys as _sys
 
 from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
                    optimizers, schedules, toy)
-from .training import callbacks, checkpoint, model
+from .training import callbacks, checkpoint, model, recipe
 from .tools import compare, coursekit, gradcheck, inspection, plotting, sweeps, trace
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy
 from .core.errors import ResumeBeyondEnd, TrainingDiverged
 from .core.layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .core.metrics import confusion_matrix
 from .training.model import History, Sequential, load, mlp
+from .training.recipe import RunConfig
 from .tools.gradcheck import gradient_check, gradient_errors
 from .tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                                plot_layer_stats, plot_mistakes, plot_weights)
@@ -25,7 +26,7 @@ from .tools.sweeps import Sweep, sweep
 # (core/, training/, tools/; docs/architecture.md). Each short path names the same module
 # object as its long one, so there is one module, one set of globals, one truth.
 for _module in (datasets, errors, functions, initializers, io, layers, losses, metrics,
-                optimizers, schedules, toy, callbacks, checkpoint, model, compare, coursekit,
+                optimizers, schedules, toy, callbacks, checkpoint, model, recipe, compare, coursekit,
                 gradcheck, inspection, plotting, sweeps, trace):
     _sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
 del _module
@@ -37,5 +38,6 @@ __all__ = [
     "Sigmoid", "ResumeBeyondEnd", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
     "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp",
     "optimizers", "plot_activations", "plot_confusion", "plot_decision_boundary",
-    "plot_history", "plot_layer_stats", "plot_mistakes", "plot_weights", "schedules", "Sweep", "sweep",
+    "plot_history", "plot_layer_stats", "plot_mistakes", "plot_weights", "RunConfig", "schedules",
+    "Sweep", "sweep",
 ]
