@@ -10,7 +10,7 @@ import io
 import os
 
 from ..core._fileio import check_output_path
-from ..core.settings import Boolean, Setting, Sizes
+from ..core.settings import Boolean, Options, Setting, Sizes
 
 
 class UsageError(Exception):
@@ -58,6 +58,10 @@ def add_settings(parser, table: dict[str, Setting], names, *, exclusive=(), alia
         setting = table[name]
         default = (defaults or {}).get(name, setting.default)
         help_text = setting.help + ("" if default is None else f" (default {_shown(default)})")
+        names_of = [rule for rule in (setting.rule, *getattr(setting.rule, "rules", ()))
+                    if isinstance(rule, Options)]
+        if names_of:
+            help_text += f"; {names_of[0].describe()}"
         flags = [f"--{name.replace('_', '-')}", *(aliases or {}).get(name, ())]
         where = group if name in exclusive else parser
         if isinstance(setting.rule, Boolean):
