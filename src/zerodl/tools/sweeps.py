@@ -397,9 +397,8 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
 
     ``grid``: setting name -> list of values; ``base``: fixed settings. Names: those of
     ``RunConfig`` (``layers`` as "784-40-10" or a list, ``init``, ``lr``, ``batch_size``,
-    ``epochs`` or ``iters``, ``lr_schedule``, ``n_train``, ...; see ``RunConfig.settings``)
-    but ``dataset`` and ``seed``. ``dataset``: ``"mnist"`` or a
-    ``make_toy`` name. Everything is checked before the first run.
+    ``epochs`` or ``iters``, ``n_train``, ...) but ``dataset`` (``"mnist"`` or a toy set's
+    name, given here) and ``seed`` (``seeds``). Everything is checked before the first run.
 
     ``workers=N`` (N >= 2) runs on a Dask ``LocalCluster`` of N single-threaded worker
     processes; ``scheduler="tcp://host:8786"`` on an existing Dask cluster; otherwise, or
