@@ -30,10 +30,13 @@ def test_gradcheck_command(capsys):
 
 
 @pytest.mark.parametrize("argv,fragment", [
-    (["train", "--layers", "784-x-10"], "--layers must be sizes joined by '-'"),
-    (["train", "--layers", "100-10"], "--layers must start with 784"),
-    (["train", "--lr", "-1"], "must be > 0"),
-    (["train", "--activation", "swish"], "invalid choice: 'swish'"),
+    (["train", "--layers", "784-x-10"], "argument --layers: layers must be sizes joined by '-'"),
+    (["train", "--layers", "100-10"], "layers must go from 784 inputs to 10 outputs for mnist "
+                                      "with the softmax output; got 100-10."),
+    (["train", "--lr", "-1"], "argument --lr: lr must be a number in (0.0, inf) or None; got "
+                              "-1.0."),
+    (["train", "--activation", "swish"], "activation must be one of relu, leaky_relu, sigmoid, "
+                                         "tanh, identity, step; got 'swish'."),
     (["train", "--epochs", "2", "--iters", "5"], "not allowed with argument"),
     (["evaluate", "missing.npz"], "model file not found: missing.npz"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),

@@ -44,12 +44,12 @@ def test_mnist_weights_and_mistakes(mnist_dir, tmp_path, capsys):
 @pytest.mark.parametrize("argv, fragment", [
     (["show"], "the following arguments are required: kind"),
     (["show", "colours"], "invalid choice: 'colours'"),
-    (["show", "weights", "--dataset", "swirl"], "invalid choice: 'swirl'"),
+    (["show", "weights", "--dataset", "swirl"], "dataset must be one of mnist, circle, xor"),
     (["show", "weights", "--dataset", "spiral", "--layers", "3-4-2"],
-     "--layers must have 2 inputs and 2 outputs for spiral; got 3-4-2"),
-    (["show", "weights", "--layers", "2-x"], "--layers must be sizes joined by '-'"),
-    (["show", "weights", "--init", "magic"], "--init must be a standard deviation or one of"),
-    (["show", "weights", "--iters", "0"], "must be > 0"),
+     "layers must go from 2 inputs to 2 outputs for spiral with the softmax output; got 3-4-2."),
+    (["show", "weights", "--layers", "2-x"], "argument --layers: layers must be sizes joined by '-'"),
+    (["show", "weights", "--init", "magic"], "init must be one of he, xavier"),
+    (["show", "weights", "--iters", "0"], "iters must be an integer >= 1 or None; got 0."),
     (["show", "weights", "--epochs", "1", "--iters", "3"], "not allowed with argument"),
     (["show", "weights", "--dataset", "xor", "--layer", "4", "--iters", "1"],
      "--layer must be in 1..3"),
@@ -57,7 +57,7 @@ def test_mnist_weights_and_mistakes(mnist_dir, tmp_path, capsys):
     (["show", "activations", "--dataset", "xor", "--layers", "2-2", "--iters", "1"],
      "at least one hidden layer"),
     (["show", "weights", "--dataset", "xor", "--activation", "step", "--iters", "1"],
-     "--activation step has no gradient"),
+     "activation must not be 'step' with hidden layers: step has no gradient"),
 ])
 def test_mistakes_exit_2_with_one_line(argv, fragment, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -63,7 +63,7 @@ def test_compare_optimizers_command(mnist_dir, tmp_path, capsys):
     (["--optimizers", "sgd,lion"], "--optimizers must list names"),
     (["--lr", "adam"], "--lr must be NAME=VALUE"),
     (["--lr", "lion=0.1"], "unknown optimizer 'lion'"),
-    (["--layers", "784-10-3"], "--layers must run from 784 inputs to 10 outputs"),
+    (["--layers", "784-10-3"], "layers must go from 784 inputs to 10 outputs for mnist"),
 ])
 def test_compare_command_usage_errors(argv, message, capsys, tmp_path):
     assert main(["compare-optimizers", "--plot", str(tmp_path / "x.png"), *argv]) == 2
@@ -81,11 +81,12 @@ def test_train_command_with_schedule_and_clipping(mnist_dir, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--lr-gamma", "0.5"], "need --lr-schedule"),
+    (["--lr-gamma", "0.5"], "lr_gamma needs lr_schedule"),
     (["--lr-schedule", "exponential", "--lr-step-size", "2"],
      "step_size is not used by the 'exponential' schedule"),
-    (["--lr-schedule", "linear"], "invalid choice: 'linear'"),
-    (["--clip-norm", "0"], "must be > 0"),
+    (["--lr-schedule", "linear"],
+     "lr_schedule must be one of step, exponential, cosine, plateau or None; got 'linear'."),
+    (["--clip-norm", "0"], "clip_norm must be a number in (0.0, inf) or None; got 0.0."),
 ])
 def test_train_command_usage_errors(argv, message, capsys, mnist_dir, tmp_path):
     assert main(["train", "--data-dir", str(mnist_dir), "--iters", "1", "--plot",

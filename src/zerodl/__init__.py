@@ -7,7 +7,7 @@ import sys as _sys
 
 from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
                    optimizers, regularizers, schedules, toy)
-from .training import architectures, callbacks, checkpoint, loop, model
+from .training import architectures, callbacks, checkpoint, loop, model, recipe
 from .tools import (compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps,
                    trace)
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy
@@ -18,6 +18,7 @@ from .core.metrics import confusion_matrix
 from .training.architectures import deep_convnet, mlp, simple_convnet
 from .training.fit_callbacks import History
 from .training.model import Sequential, load
+from .training.recipe import RunConfig
 from .tools.gradcheck import gradient_check, gradient_errors
 from .tools.layer_stats import LayerStats
 from .tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
@@ -30,17 +31,21 @@ from .tools.sweeps import Sweep, sweep
 # (core/, training/, tools/; docs/architecture.md). Each short path names the same module
 # object as its long one, so there is one module, one set of globals, one truth.
 for _module in (datasets, errors, functions, initializers, io, layers, losses, metrics,
-                optimizers, regularizers, schedules, toy, architectures, callbacks, checkpoint, loop, model,
-                compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps, trace):
+                optimizers, regularizers, schedules, toy, architectures, callbacks, checkpoint,
+                loop, model, recipe, compare, coursekit, gradcheck, inspection, layer_stats,
+                plotting, sweeps, trace):
     _sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
 del _module
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AvgPool2D", "BatchNormalization", "Conv2D", "Dropout", "Dense", "MaxPool2D", "Flatten", "History", "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "ReLU", "Sequential",
-    "Sigmoid", "ResumeBeyondEnd", "Step", "Tanh", "TrainingDiverged", "callbacks", "confusion_matrix", "functions", "gradient_check",
-    "gradient_errors", "initializers", "layers", "load", "load_mnist", "losses", "make_toy", "mlp", "simple_convnet", "deep_convnet",
-    "optimizers", "regularizers", "plot_activations", "plot_confusion", "plot_decision_boundary",
-    "plot_history", "plot_layer_stats", "plot_mistakes", "plot_weights", "schedules", "Sweep", "sweep",
+    "AvgPool2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "History",
+    "Identity", "Layer", "LayerStats", "LeakyReLU", "MNISTUnavailable", "MaxPool2D", "ReLU",
+    "ResumeBeyondEnd", "RunConfig", "Sequential", "Sigmoid", "Step", "Sweep", "Tanh",
+    "TrainingDiverged", "callbacks", "confusion_matrix", "deep_convnet", "functions",
+    "gradient_check", "gradient_errors", "initializers", "layers", "load", "load_mnist",
+    "losses", "make_toy", "mlp", "optimizers", "plot_activations", "plot_confusion",
+    "plot_decision_boundary", "plot_history", "plot_layer_stats", "plot_mistakes",
+    "plot_weights", "regularizers", "schedules", "simple_convnet", "sweep",
 ]

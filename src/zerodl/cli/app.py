@@ -23,23 +23,24 @@ from . import playground as cli_playground, show as cli_show, sweep as cli_sweep
 from . import trace as cli_trace
 from .. import load          # zerodl.load: the public reader of model files
 from ..training.callbacks import Callback
-from .common import (Parser, QuietStdout, UsageError, check_outputs, parse_init, parse_layers,
-                         positive, say_unless)
+from .common import (Parser, QuietStdout, UsageError, add_settings, check_outputs,
+                     given_settings, parse_layers, positive, say_unless)
 from ..core.datasets import MNISTUnavailable, load_mnist
 from ..core.errors import ResumeBeyondEnd
 from ..tools.gradcheck import GRADIENT_CHECK_TOLERANCE, gradient_errors
-from ..core.initializers import INITIALIZERS
 from ..core.layers import ACTIVATIONS
 from ..core.losses import OUTPUTS
 from ..training.architectures import mlp
-from ..core.optimizers import OPTIMIZERS
+from ..training.recipe import SETTINGS, RunConfig
 from ..tools.plotting import plot_history
-from ..core.schedules import SCHEDULES, ReduceOnPlateau, schedule_from_options
+from ..core.schedules import ReduceOnPlateau
 
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
 SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
                "bench": cli_bench, "show": cli_show, "playground": cli_playground,
                "sweep": cli_sweep}
+#: ``zerodl train``'s options: every setting of a run.
+TRAIN_SETTINGS = list(SETTINGS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,43 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
-    train = sub.add_parser("train", help="train an MLP on MNIST and plot its accuracy curves",
-                           description="Train on MNIST. Defaults are the course's cell: "
-                           "784-40-10, ReLU, softmax, normal init std 0.01, SGD lr 0.1, "
-                           "batch 100, 1000 iterations.")
-    train.add_argument("--layers", type=parse_layers, default=[784, 40, 10], metavar="SIZES",
-                       help="layer sizes joined by '-' (default 784-40-10)")
-    train.add_argument("--activation", default="relu", choices=ACTIVATIONS.names())
-    train.add_argument("--output", default="softmax", choices=OUTPUTS.names())
-    train.add_argument("--init", type=parse_init, default=0.01,
-                       help=f"initialiser name ({', '.join(INITIALIZERS.names())}) or a "
-                            "normal's standard deviation (default 0.01)")
-    train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS.names())
-    train.add_argument("--lr", type=positive(float),
-                       help="learning rate (default 0.1 for sgd, else the optimizer's own); "
-                            "with --resume it replaces the checkpoint's")
-    train.add_argument("--lr-schedule", choices=SCHEDULES.names(),
-                       help="change the learning rate each epoch (plateau: on test loss)")
-    train.add_argument("--lr-gamma", type=positive(float), metavar="F",
-                       help="decay factor of step, exponential and plateau")
-    train.add_argument("--lr-step-size", type=positive(int), metavar="N",
-                       help="epochs between drops of the step schedule")
-    train.add_argument("--lr-min", type=float, metavar="LR", help="floor of cosine and plateau")
-    train.add_argument("--warmup-epochs", type=int, metavar="N", help="cosine's linear warm-up")
-    train.add_argument("--lr-patience", type=int, metavar="N",
-                       help="plateau: epochs without improvement before a drop")
-    train.add_argument("--clip-norm", type=positive(float), metavar="MAX",
-                       help="clip the global gradient norm to MAX")
-    train.add_argument("--clip-value", type=positive(float), metavar="MAX",
-                       help="clip each gradient entry to [-MAX, MAX]")
-    train.add_argument("--batch-size", type=positive(int), default=100)
-    length = train.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=positive(int), help="train this many epochs")
-    length.add_argument("--iters", type=positive(int),
-                        help="train this many iterations (default 1000)")
+    train = sub.add_parser("train", help="train a network on MNIST (or a toy set) and plot "
+                           "its accuracy curves",
+                           description="Train on MNIST or a 2-D toy set (--dataset). Defaults "
+                           "are the course's cell: 784-40-10, ReLU, softmax, normal init std "
+                           "0.01, SGD lr 0.1, batch 100, 1000 iterations. Every setting of the "
+                           "run is an option (zerodl.RunConfig's settings).")
+    add_settings(train, SETTINGS, TRAIN_SETTINGS, exclusive=("epochs", "iters"))
     train.add_argument("--eval-every", type=positive(int),
                        help="iterations between points of the curves (default: 40 points)")
-    train.add_argument("--seed", type=int, default=0)
     train.add_argument("--plot", default="mnist_accuracy.png", metavar="FILE",
                        help="PNG file for the curves (default mnist_accuracy.png)")
     train.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
@@ -136,16 +109,8 @@ class _LearningRateOverride(Callback):
 
 
 def _check_train_args(args) -> None:
-    """Everything ``zerodl train`` can refuse before minutes of data loading and training:
-    the layer sizes, and every file it reads or writes."""
-    if args.layers[0] != 784:
-        raise UsageError(f"--layers must start with 784, the number of MNIST pixels; got "
-                         f"{'-'.join(map(str, args.layers))}")
-    if args.layers[-1] != 10:
-        raise UsageError(f"--layers must end with 10 outputs for MNIST's 10 digits; got "
-                         f"{'-'.join(map(str, args.layers))}")
-    if args.activation == "step" and len(args.layers) > 2:
-        raise UsageError("--activation step has no gradient to train with; choose another")
+    """Every file ``zerodl train`` reads or writes, checked before minutes of data loading
+    and training (the settings were checked by ``RunConfig``)."""
     if args.resume and not os.path.isfile(os.path.expanduser(args.resume)):
         raise UsageError(f"--resume: checkpoint not found: {args.resume}")
     check_outputs(args, "--plot", "--save", "--checkpoint")
@@ -154,11 +119,12 @@ def _check_train_args(args) -> None:
     _check_distinct(args, "--plot", "--save", "--checkpoint" if args.checkpoint else "--resume")
 
 
-def _write_results(args, model, history, optimizer, say) -> None:
+def _write_results(args, config, model, history, optimizer, say) -> None:
     """Write the model (``--save``) and the curves (``--plot``); the model first, the most
     costly to lose, and a failed write does not stop the next one."""
-    title = (f"MNIST {'-'.join(map(str, args.layers))} {args.activation}, init {args.init}, "
-             f"{optimizer}, batch {args.batch_size}")
+    title = (f"{config.dataset if config.toy else 'MNIST'} "
+             f"{'-'.join(map(str, config.network()))} {config.activation}, init {config.init}, "
+             f"{optimizer}, batch {config.batch_size}")
     writes = []
     if args.save:
         writes.append((lambda: model.save(args.save), f"model saved to {args.save}"))
@@ -180,53 +146,39 @@ def _write_results(args, model, history, optimizer, say) -> None:
 
 def cmd_train(args) -> int:
     say = say_unless(args.quiet)
+    config = RunConfig(**given_settings(args, TRAIN_SETTINGS))
     _check_train_args(args)
-    model = mlp(args.layers, activation=args.activation, output=args.output, init=args.init,
-                seed=args.seed)
-    lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
-    optimizer = OPTIMIZERS.get(args.optimizer)(**({} if lr is None else {"lr": lr}))
-    schedule_options = {"gamma": args.lr_gamma, "step_size": args.lr_step_size,
-                        "min_lr": args.lr_min, "warmup_epochs": args.warmup_epochs,
-                        "patience": args.lr_patience}
-    schedule = None
-    if args.lr_schedule:
-        schedule = schedule_from_options(args.lr_schedule, **schedule_options)
-    elif any(v is not None for v in schedule_options.values()):
-        raise UsageError("zerodl train: the --lr-* and --warmup-epochs options need --lr-schedule")
-    one_hot = args.output != "softmax"
-    (x_train, d_train), (x_test, d_test) = load_mnist(one_hot_label=one_hot, data_dir=args.data_dir)
-    n = len(x_train)
-    per_epoch = -(-n // args.batch_size)
-    total = args.epochs * per_epoch if args.epochs else (args.iters or 1000)
+    model, optimizer = config.build_model(), config.build_optimizer()
+    schedule = config.build_schedule()
+    data = config.load_data(data_dir=args.data_dir, mnist_loader=load_mnist)
+    n = len(data[0][0])
+    total = config.total_steps(n)
     eval_every = args.eval_every or max(1, total // 40)
     if not args.quiet:
         model.summary()
-        say(f"training on {n} images: {optimizer}, batch {args.batch_size}, {total} iterations "
-            f"({total / per_epoch:.2f} epochs)"
+        say(f"training on {n} {'points of ' + config.dataset if config.toy else 'images'}: "
+            f"{optimizer}, batch {config.batch_size}, {total} iterations "
+            f"({total / config.steps_per_epoch(n):.2f} epochs)"
             f"{f', resuming the run in {args.resume}' if args.resume else ''}")
     start = time.perf_counter()
     counter = _CountSteps()
     callbacks = [counter]
-    if args.resume and args.lr is not None:
-        callbacks.append(_LearningRateOverride(args.lr, optimizer, schedule, say))
+    if args.resume and config.lr is not None:
+        callbacks.append(_LearningRateOverride(config.lr, optimizer, schedule, say))
     try:
-        history = model.fit(x_train, d_train, epochs=args.epochs or 1,
-                            steps=None if args.epochs else total, batch_size=args.batch_size,
-                            optimizer=optimizer, validation_data=(x_test, d_test),
-                            verbose=0 if args.quiet else 1, eval_every=eval_every,
-                            seed=args.seed, lr_schedule=schedule, clip_norm=args.clip_norm,
-                            clip_value=args.clip_value,
-                            checkpoint=args.checkpoint or args.resume, resume=args.resume,
-                            callbacks=callbacks)
+        history = config.fit(model, optimizer, data=data, schedule=schedule,
+                             verbose=0 if args.quiet else 1, eval_every=eval_every,
+                             checkpoint=args.checkpoint or args.resume, resume=args.resume,
+                             callbacks=callbacks)
     except ResumeBeyondEnd as exc:
         # The library's words are epochs/steps; here the run's length is --epochs/--iters.
-        option = "--epochs" if args.epochs else "--iters"
+        option = "--epochs" if config.epochs else "--iters"
         raise UsageError(f"{option} must count the whole run when resuming: {exc.path} already "
                          f"holds {exc.done_steps:,} iterations (epoch {exc.done_epoch}), and "
-                         f"{option} {args.epochs or args.iters or 1000} asks for "
+                         f"{option} {config.epochs or total} asks for "
                          f"{exc.asked_steps:,}; nothing was trained or written") from None
     seconds = time.perf_counter() - start
-    result = model.evaluate(x_test, d_test)
+    result = model.evaluate(*data[1])
     scores = ", ".join(f"test {name} {value:.4f}" for name, value in reversed(result.items()))
     print(f"{scores} after {_what_ran(history, counter.steps, total, args.resume)} "
           f"in {seconds:.1f} s")
@@ -234,7 +186,7 @@ def cmd_train(args) -> int:
         print(f"zerodl: nothing was trained: the checkpoint {args.resume} already holds "
               f"{history.n_steps:,} iterations and this run asks for {total:,}; the model, "
               f"curves and scores are the checkpoint's", file=sys.stderr)
-    _write_results(args, model, history, optimizer, say)
+    _write_results(args, config, model, history, optimizer, say)
     if history.interrupted:
         # fit stopped after a whole batch and kept everything: report it as an interruption.
         by = "SIGTERM" if history.signal == "SIGTERM" else "Ctrl-C"

@@ -10,6 +10,7 @@ import io
 import os
 
 from ..core._fileio import check_output_path
+from ..core.settings import Boolean, Options, Setting, Sizes
 
 
 class UsageError(Exception):
@@ -23,25 +24,58 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def parse_layers(text: str) -> list[int]:
-    """``"784-100-10"`` -> ``[784, 100, 10]``: at least two positive sizes."""
-    try:
-        sizes = [int(part) for part in text.split("-")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--layers must be sizes joined by '-', like 784-100-10; got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"--layers needs at least two positive sizes, like 784-100-10; got {text!r}")
-    return sizes
+def setting_type(name: str, setting: Setting):
+    """An argparse ``type`` for setting ``name``: the text read by the setting's rule and
+    checked by it, so that a bad value gets the message ``RunConfig`` gives."""
+    def parse(text: str):
+        try:
+            return setting.check(name, setting.rule.parse(text))
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
 
 
-def parse_init(text: str) -> float | str:
-    """An initialiser: a number is a normal's standard deviation, anything else a name."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
+#: Layer sizes ("784-40-10") for the commands whose sizes are not a run's (gradcheck, trace).
+parse_layers = setting_type("layers", Setting(Sizes()))
+
+
+def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "-".join(map(str, value))
+    return "none" if value is None else str(value)
+
+
+def add_settings(parser, table: dict[str, Setting], names, *, exclusive=(), aliases=None,
+                 defaults: dict | None = None) -> None:
+    """One option per setting of ``names``: ``--batch-size N`` is ``batch_size``, read and
+    checked by its rule, with its help. The default is left out (``argparse.SUPPRESS``):
+    ``given_settings(args, names)`` then holds only what the command line gave, and the
+    table's default (shown in the help, or ``defaults[name]`` where a command has its own
+    preset) applies to the rest. ``exclusive``: a group of names of which one at most may be
+    given; ``aliases``: extra option strings per name (``--samples`` for ``n_train``)."""
+    group = parser.add_mutually_exclusive_group() if exclusive else None
+    for name in names:
+        setting = table[name]
+        default = (defaults or {}).get(name, setting.default)
+        help_text = setting.help + ("" if default is None else f" (default {_shown(default)})")
+        names_of = [rule for rule in (setting.rule, *getattr(setting.rule, "rules", ()))
+                    if isinstance(rule, Options)]
+        if names_of:
+            help_text += f"; {names_of[0].describe()}"
+        flags = [f"--{name.replace('_', '-')}", *(aliases or {}).get(name, ())]
+        where = group if name in exclusive else parser
+        if isinstance(setting.rule, Boolean):
+            where.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=help_text)
+        else:
+            where.add_argument(*flags, dest=name, type=setting_type(name, setting),
+                               default=argparse.SUPPRESS, metavar=setting.metavar,
+                               help=help_text)
+
+
+def given_settings(args, names) -> dict:
+    """The settings of ``names`` that the command line gave (see ``add_settings``)."""
+    return {name: getattr(args, name) for name in names if hasattr(args, name)}
 
 
 def positive(kind):

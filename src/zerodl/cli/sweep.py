@@ -4,30 +4,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import UsageError, check_outputs, positive
-from ..tools.sweeps import DEFAULTS, PRESETS, dataset_names, sweep
-
-#: How the text of each setting is read; ``None`` from the word "none".
-_INT, _FLOAT, _TEXT = "an integer", "a number", "a word"
-TYPES = {"layers": _TEXT, "activation": _TEXT, "output": _TEXT, "init": _TEXT,
-         "optimizer": _TEXT, "lr": _FLOAT, "batch_size": _INT, "epochs": _INT, "iters": _INT,
-         "lr_schedule": _TEXT, "clip_norm": _FLOAT, "n_train": _INT, "n_test": _INT,
-         "noise": _FLOAT}
-assert set(TYPES) == set(DEFAULTS)
+from .common import UsageError, add_settings, check_outputs, given_settings, positive
+from ..tools.sweeps import GRID_SETTINGS, PRESETS, sweep
+from ..training.recipe import SETTINGS
 
 
-def _value(option: str, name: str, text: str):
-    text = text.strip()
-    if not text:
+def _value(name: str, text: str):
+    """The text of one value of setting ``name``, read by its rule (``"none"``: None); a
+    text the rule cannot read stays text, and the sweep's check refuses it by its place."""
+    if not text.strip():
         raise argparse.ArgumentTypeError(f"{name} must have a value; got an empty one")
-    if text.lower() == "none":
-        return None
-    kind = TYPES[name]
-    try:
-        return int(text) if kind is _INT else float(text) if kind is _FLOAT else text
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{name} must be {kind}; got {text!r}") from None
+    return SETTINGS[name].rule.parse(text.strip())
 
 
 def _split(option: str, text: str) -> tuple[str, str]:
@@ -36,20 +23,20 @@ def _split(option: str, text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"must be NAME=VALUES, like lr=0.05,0.1; got "
                                          f"{text!r}")
-    if name not in TYPES:
+    if name not in GRID_SETTINGS:
         raise argparse.ArgumentTypeError(f"unknown setting {name!r}; valid names are "
-                                         f"{', '.join(TYPES)}")
+                                         f"{', '.join(GRID_SETTINGS)}")
     return name, values
 
 
 def _grid(text: str) -> tuple[str, list]:
     name, values = _split("--grid", text)
-    return name, [_value("--grid", name, v) for v in values.split(",")]
+    return name, [_value(name, v) for v in values.split(",")]
 
 
 def _set(text: str) -> tuple[str, object]:
     name, value = _split("--set", text)
-    return name, _value("--set", name, value)
+    return name, _value(name, value)
 
 
 def _seeds(text: str) -> list[int]:
@@ -71,7 +58,7 @@ def add_parser(subparsers) -> None:
         "Dask) or on a Dask cluster (--scheduler); print one row per setting with the test "
         "accuracy's mean and spread over the seeds.")
     p.add_argument("--grid", type=_grid, action="append", default=[], metavar="NAME=V1,V2",
-                   help=f"a setting and its values (repeatable); names: {', '.join(TYPES)}")
+                   help=f"a setting and its values (repeatable); names: {', '.join(GRID_SETTINGS)}")
     p.add_argument("--preset", choices=list(PRESETS),
                    help="the course's try-it lists: " + "; ".join(
                        f"{k}: " + " x ".join(f"{name}={','.join(map(str, values))}"
@@ -79,12 +66,8 @@ def add_parser(subparsers) -> None:
                        for k, grid in PRESETS.items()))
     p.add_argument("--set", type=_set, action="append", default=[], metavar="NAME=VALUE",
                    help="fix a setting for every run (repeatable)")
-    p.add_argument("--layers", metavar="SIZES", help="layer sizes joined by '-' (default "
-                   "784-40-10 for MNIST, 2-16-2 for the toy sets)")
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--iters", type=positive(int), help="iterations per run (default 1000)")
-    length.add_argument("--epochs", type=positive(int), help="epochs per run")
-    p.add_argument("--dataset", default="mnist", choices=dataset_names())
+    add_settings(p, SETTINGS, ["layers", "iters", "epochs"], exclusive=("iters", "epochs"))
+    add_settings(p, SETTINGS, ["dataset"])
     p.add_argument("--seeds", type=_seeds, metavar="S1,S2",
                    help="seeds of each setting (default 0, or 0,1,2 with --preset)")
     where = p.add_mutually_exclusive_group()
@@ -111,7 +94,8 @@ def run(args) -> int:
                 from None
         if args.grid or args.preset or args.scheduler:
             raise UsageError("zerodl sweep: --bench takes only --workers and --iters")
-        print(format_report(run_benchmark(workers=args.workers or 2, iters=args.iters or 1000)))
+        print(format_report(run_benchmark(workers=args.workers or 2,
+                                          iters=getattr(args, "iters", None) or 1000)))
         return 0
     grid: dict = dict(PRESETS.get(args.preset, {}))
     for name, values in args.grid:
@@ -121,16 +105,16 @@ def run(args) -> int:
     if not grid:
         raise UsageError("zerodl sweep: give at least one --grid NAME=V1,V2 or a --preset")
     base = dict(args.set)
-    for name in ("layers", "iters", "epochs"):
-        if getattr(args, name) is not None:
-            if name in base:
-                raise UsageError(f"zerodl sweep: {name} is given twice (--{name} and --set)")
-            base[name] = getattr(args, name)
+    for name, value in given_settings(args, ["layers", "iters", "epochs"]).items():
+        if name in base:
+            raise UsageError(f"zerodl sweep: {name} is given twice (--{name} and --set)")
+        base[name] = value
+    dataset = getattr(args, "dataset", SETTINGS["dataset"].default)
     seeds = args.seeds or ([0, 1, 2] if args.preset else [0])
     check_outputs(args, "--plot", "--csv")          # before the runs
     check_outputs(args, "--out", make_parents=True)     # the sweep creates its folder
     try:
-        result = sweep(grid, base=base, dataset=args.dataset, seeds=seeds,
+        result = sweep(grid, base=base, dataset=dataset, seeds=seeds,
                        workers=args.workers, scheduler=args.scheduler, out=args.out,
                        verbose=0 if args.quiet else 1)
     except ImportError as exc:          # --scheduler without Dask installed
@@ -142,7 +126,7 @@ def run(args) -> int:
         result.to_csv(args.csv)
         print(f"table of runs written to {args.csv}", file=sys.stderr)
     if args.plot:
-        title = f"{args.preset or 'sweep'} on {args.dataset}, seeds {','.join(map(str, seeds))}"
+        title = f"{args.preset or 'sweep'} on {dataset}, seeds {','.join(map(str, seeds))}"
         result.plot(args.plot, title=title)
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0

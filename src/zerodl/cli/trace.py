@@ -10,11 +10,12 @@ import sys
 import numpy as np
 
 from .. import load          # zerodl.load: the public reader of model files
-from .common import UsageError, parse_init, parse_layers
+from .common import UsageError, parse_layers, setting_type
 from ..core.datasets import load_mnist
 from ..core.layers import ACTIVATIONS, Step
 from ..core.losses import OUTPUTS
 from ..training.architectures import mlp
+from ..training.recipe import SETTINGS
 from ..tools.trace import LABELS, course_232, trace
 
 
@@ -42,7 +43,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="with --layers (default relu)")
     p.add_argument("--output", default="softmax", choices=OUTPUTS.names(),
                    help="with --layers (default softmax)")
-    p.add_argument("--init", default="xavier", help="with --layers (default xavier)")
+    p.add_argument("--init", default="xavier", type=setting_type("init", SETTINGS["init"]),
+                   help="with --layers: initialiser name or a normal's standard deviation "
+                        "(default xavier)")
     p.add_argument("--seed", type=int, default=0, help="with --layers (default 0)")
     data = p.add_mutually_exclusive_group()
     data.add_argument("--x", type=_matrix, help="input rows, e.g. 1,5 or 1,5;2,3")
@@ -65,7 +68,7 @@ def _model(args):
         except argparse.ArgumentTypeError as exc:
             raise UsageError(str(exc)) from None
         return mlp(sizes, activation=args.activation, output=args.output,
-                   init=parse_init(args.init), seed=args.seed, dtype=np.float64)
+                   init=args.init, seed=args.seed, dtype=np.float64)
     return course_232()
 
 

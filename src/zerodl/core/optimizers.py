@@ -1,11 +1,11 @@
 """Optimizers: update rules that change the parameter arrays in place.
 
-Contract: ``optimizer.update(params, grads)`` takes two dicts with the same keys (``"W1"``,
-``"b1"``, ...) and arrays of the same shapes, and updates ``params[key]`` in place, so every
-reference to the parameters stays valid. The gradients are read, never changed. Any
-per-parameter state (momentum buffers, moment estimates) lives in ``optimizer.buffers``:
-buffer name -> dict keyed like the parameters. The buffer names are PyTorch's state names
-(``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ...), so the two can be compared directly.
+Contract (``optimizer_base.Optimizer``): ``optimizer.update(params, grads)`` updates every
+``params[key]`` in place and only reads ``grads``; per-parameter state lives in
+``optimizer.buffers`` under PyTorch's state names (``momentum_buffer``, ``exp_avg``,
+``exp_avg_sq``, ...), so the two can be compared directly. Each class declares its settings
+once, in its ``settings`` table (rule and help; the defaults are the constructor's), which
+checks them at construction and at every assignment and gives ``get_config``.
 
 Every rule is the one of ``torch.optim`` (same keyword names, defaults and order of
 operations up to round-off); where the course's reference code differs, the class docstring
@@ -25,15 +25,23 @@ momentum variants stay in float16.
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Sequence
 
 import numpy as np
 
-from ._checks import check_bool, check_int, check_number, plain
+from ._checks import check_number
 from ._registry import Registry
+from .optimizer_base import NON_NEGATIVE, Optimizer
+from .settings import Boolean, Interval, Pair, Setting
 
 OPTIMIZERS: Registry = Registry("optimizer")
+
+#: The rules of the settings: momenta, betas and decay rates in [0, 1) (or [0, 1]).
+UNIT = Interval(float, 0, 1, closed="left")
+CLOSED_UNIT = Interval(float, 0, 1)
+FLAG = Boolean()
+WEIGHT_DECAY = Setting(NON_NEGATIVE, help="L2 penalty: weight_decay * p is added to the gradient")
+EPS = Setting(NON_NEGATIVE, help="added to the denominator, against division by 0")
 
 
 def _register(name: str):
@@ -48,336 +56,6 @@ def _course_alias(value, alias_value):
     """The value given by the course's spelling (``learning_rate=``) when there is one, else
     PyTorch's (``lr=``)."""
     return value if alias_value is None else alias_value
-
-
-def _unit(name: str, value, *, closed: bool = False) -> float:
-    """A coefficient in [0, 1) (or [0, 1] with ``closed``): momenta, betas, decay rates."""
-    return check_number(name, value, low=0.0, high=1.0, high_open=not closed)
-
-
-def _nonnegative(name: str, value) -> float:
-    return check_number(name, value, low=0.0)
-
-
-def _closed_unit(name: str, value) -> float:
-    return _unit(name, value, closed=True)
-
-
-def _betas(name: str, value) -> tuple[float, float]:
-    """A pair of coefficients in [0, 1), Adam's ``(beta1, beta2)``."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair (beta1, beta2); got {plain(value)!r}.")
-    return (_unit(f"{name}[0]", value[0]), _unit(f"{name}[1]", value[1]))
-
-
-def _describe(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return repr(plain(value))
-
-
-def _float_array(name: str, value) -> np.ndarray:
-    """``value`` as a new finite float array, or a ``ValueError`` naming ``name``."""
-    try:
-        array = np.array(value, copy=True)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.dtype.kind != "f":
-        what = f"dtype {array.dtype}" if array is not None else repr(plain(value))
-        raise ValueError(f"{name} must be a float array; got {what}.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must hold only finite numbers; it holds NaN or infinite "
-                         f"values.")
-    return array
-
-
-class _Setting:
-    """A hyper-parameter attribute whose every assignment is checked, as at construction.
-
-    ``opt.lr = "0.1"`` (or nan, -1, a list) then fails at the assignment, not an epoch
-    later half-way through a step. Only ``__set__`` is defined: the checked value is kept
-    in the instance's ``__dict__`` under the same name, which Python reads before a
-    descriptor without ``__get__``, so reading a setting in every step stays a plain
-    attribute lookup. ``together(opt, name, value)`` checks a rule between settings
-    before anything is stored.
-    """
-
-    def __init__(self, check, together=None) -> None:
-        self.check, self.together = check, together
-
-    def __set_name__(self, owner, name: str) -> None:
-        self.name = name
-
-    def __set__(self, obj, value) -> None:
-        value = self.check(self.name, value)
-        if self.together is not None:
-            self.together(obj, self.name, value)
-        obj.__dict__[self.name] = value
-
-
-def _nesterov_rule(opt, name: str, value) -> None:
-    """Nesterov momentum needs momentum > 0 and no dampening (PyTorch's rule)."""
-    now = {"momentum": 0.0, "dampening": 0.0, "nesterov": False,
-           **{k: v for k, v in vars(opt).items() if k in ("momentum", "dampening", "nesterov")},
-           name: value}
-    if now["nesterov"] and (now["momentum"] == 0 or now["dampening"] != 0):
-        raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0; got "
-                         f"momentum={now['momentum']!r}, dampening={now['dampening']!r}.")
-
-
-class Optimizer:
-    """Base class: keeps the learning rate, the step count ``t`` and the state buffers.
-
-    ``buffers`` maps a buffer name (``"exp_avg"``, ``"momentum_buffer"``, ...) to a dict
-    keyed like the parameters; subclasses create their entries on first use. ``t`` counts
-    calls to ``update`` (Adam's bias corrections and AdaGrad's ``lr_decay`` use it).
-    Subclasses implement ``update_one`` (the rule for one array) and ``get_config``.
-
-    The buffers belong to the parameter arrays they were built for, as PyTorch ties an
-    optimizer's state to its parameter tensors and Keras builds an optimizer for its
-    variables: once an optimizer holds buffers, ``update`` accepts only the arrays it
-    updated before. Another model's arrays are refused before anything changes, instead
-    of being moved with momentum learnt on the first model. An optimizer without buffers
-    (plain SGD) may serve several models, as the course's examples do. ``load_state_dict``
-    and ``copy.deepcopy`` release the tie: the buffers go to the next arrays of the same
-    keys and shapes.
-    """
-
-    name = ""
-    lr = _Setting(_nonnegative)
-    #: Buffers that are sums or means of squares, never negative (a square root is taken).
-    squares: tuple[str, ...] = ()
-
-    def __init__(self, lr: float) -> None:
-        self.lr = lr
-        self.t = 0
-        self.buffers: dict[str, dict[str, np.ndarray]] = {}
-        # Scratch arrays per parameter, reused every step; not state, never saved.
-        self._scratch: dict[str, list[np.ndarray]] = {}
-        # (key, weak reference to the parameter, to the gradient) of the last update: the
-        # arrays these buffers belong to.
-        self._owner: tuple | None = None
-
-    def __getstate__(self) -> dict:
-        # A copy (copy.deepcopy) is not tied to the original's arrays: its buffers go to the
-        # next arrays of their keys and shapes, as after load_state_dict.
-        return {**vars(self), "_owner": None}
-
-    # -- state ---------------------------------------------------------------------------
-    def state_dict(self) -> dict:
-        """Everything needed to resume: ``{"config", "t", "buffers"}`` (copies).
-
-        ``config`` holds JSON-able hyper-parameters (numbers, bools, lists), ``buffers``
-        plain float arrays, so the whole state can be written without pickle.
-        """
-        return {"config": self.get_config(), "t": self.t,
-                "buffers": {name: {k: v.copy() for k, v in table.items()}
-                            for name, table in self.buffers.items()}}
-
-    def check_state_dict(self, state, params: dict[str, np.ndarray] | None = None) -> dict:
-        """Check ``state`` (what ``state_dict`` returns) without changing anything; return it
-        as plain values: the settings, ``t`` as an ``int``, the buffers as new float arrays.
-
-        Refused with a ``ValueError`` or ``TypeError`` naming the entry: other keys, settings
-        that the constructor refuses, a step count that is not an integer >= 0, buffers that
-        are not finite float arrays, or whose shapes differ between buffers of one key.
-        With ``params``, the buffers must also be keyed and shaped like them.
-        """
-        if not isinstance(state, dict) or set(state) != {"config", "t", "buffers"}:
-            got = sorted(state) if isinstance(state, dict) else type(state).__name__
-            raise ValueError(f"state must be a dict with the keys 'buffers', 'config' and 't' "
-                             f"(what state_dict returns); got {got!r}.")
-        config = state["config"]
-        expected = set(self.get_config())
-        if not isinstance(config, dict) or set(config) != expected:
-            got = sorted(config) if isinstance(config, dict) else plain(config)
-            raise ValueError(f"state['config'] must have the keys of {type(self).__name__}'s "
-                             f"settings ({', '.join(sorted(expected))}); got {got!r}.")
-        try:
-            type(self)(**config)               # the constructor's checks, on a scratch object
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"state['config'] holds a setting that {type(self).__name__} "
-                            f"refuses: {exc}") from None
-        t = check_int("state['t']", state["t"], minimum=0)
-        if not isinstance(state["buffers"], dict):
-            raise TypeError(f"state['buffers'] must be a dict of buffer name -> dict of "
-                            f"arrays; got {plain(state['buffers'])!r}.")
-        buffers: dict[str, dict[str, np.ndarray]] = {}
-        shapes: dict[str, tuple] = {}
-        for name, table in state["buffers"].items():
-            where = f"state['buffers'][{name!r}]"
-            if not isinstance(name, str) or not isinstance(table, dict):
-                raise TypeError(f"{where} must be a dict of parameter name -> array; got "
-                                f"{plain(table)!r}.")
-            buffers[name] = {}
-            for key, value in table.items():
-                array = _float_array(f"{where}[{key!r}]", value)
-                if name in self.squares and array.size and array.min() < 0:
-                    raise ValueError(f"{where}[{key!r}] must hold values >= 0 (it sums "
-                                     f"squares); got {plain(array.min())!r}.")
-                if shapes.setdefault(key, array.shape) != array.shape:
-                    raise ValueError(f"{where}[{key!r}] must have the shape of the other "
-                                     f"buffers of {key!r}, {shapes[key]}; got {array.shape}.")
-                buffers[name][key] = array
-        if params is not None:
-            self._check_buffers_fit(buffers, params, "state['buffers']")
-        return {"config": dict(config), "t": t, "buffers": buffers}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what ``state_dict`` returned; resuming then continues bit for bit.
-
-        Everything is checked first (``check_state_dict``): a refused state leaves the
-        optimizer exactly as it was.
-        """
-        state = self.check_state_dict(state)
-        self.__init__(**state["config"])     # cannot fail: the same settings passed above
-        self.t = state["t"]
-        self.buffers = state["buffers"]
-
-    # -- the step ------------------------------------------------------------------------
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        """One step: ``params[key]`` changes in place for every key; ``grads`` is only read.
-
-        Every array is checked before the first one is written (``check_params``), so a
-        refused step changes nothing: no parameter, buffer or step count.
-        """
-        if not self._same_arrays(params, grads):
-            self.check_params(params)
-            self._check_grads(params, grads)
-            self._owner = tuple((key, weakref.ref(p), weakref.ref(grads[key]))
-                                for key, p in params.items())
-        self.t += 1
-        for key, p in params.items():
-            self.update_one(key, p, grads[key])
-
-    def check_params(self, params: dict[str, np.ndarray]) -> None:
-        """Raise ``ValueError`` or ``TypeError``, changing nothing, unless
-        ``update(params, ...)`` may run:
-        ``params`` must be a dict of float arrays and, once this optimizer holds buffers,
-        the very arrays it updated before, or (after ``load_state_dict``) arrays with the
-        buffers' keys and shapes. ``fit`` calls this before training starts."""
-        if not isinstance(params, dict) or not params:
-            got = "an empty dict" if isinstance(params, dict) else f"a {type(params).__name__}"
-            raise TypeError(f"params must be a non-empty dict of parameter name -> array; "
-                            f"got {got}.")
-        for key, p in params.items():
-            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-                raise TypeError(f"params[{key!r}] must be a float array; got "
-                                f"{_describe(p)}.")
-        if not any(self.buffers.values()) or self._owned_by(params):
-            return
-        if self._owner is not None:
-            raise ValueError(
-                f"optimizer {self!r} holds state ({', '.join(sorted(self.buffers))}) for the "
-                f"parameter arrays it updated before, and these are other arrays (another "
-                f"model's?); its buffers must not move another model. Give each model its "
-                f"own optimizer, e.g. {type(self).__name__}(**optimizer.get_config()).")
-        self._check_buffers_fit(self.buffers, params, "optimizer.buffers")
-
-    def _owned_by(self, params) -> bool:
-        """Whether ``params`` holds exactly the arrays of the last update (by identity)."""
-        owner = self._owner
-        return (owner is not None and isinstance(params, dict) and len(owner) == len(params)
-                and all(params.get(key) is p() for key, p, _ in owner))
-
-    def _same_arrays(self, params, grads) -> bool:
-        """Whether ``params`` and ``grads`` hold the very arrays of the last update, which
-        were checked then: the cheap test ``update`` makes at every step."""
-        owner = self._owner
-        if (owner is None or not isinstance(params, dict) or not isinstance(grads, dict)
-                or len(owner) != len(params)):
-            return False
-        for key, p, g in owner:
-            if params.get(key) is not p() or grads.get(key) is not g():
-                return False
-        return True
-
-    @staticmethod
-    def _check_buffers_fit(buffers: dict, params: dict, where: str) -> None:
-        for name, table in buffers.items():
-            if table and set(table) != set(params):
-                raise ValueError(f"{where}[{name!r}] must be keyed like the parameters "
-                                 f"({', '.join(params)}); got {', '.join(map(str, table))}.")
-            # Shapes only: a buffer may be kept in another float type than its parameter.
-            for key, buf in table.items():
-                p = params[key]
-                if buf.shape != p.shape:
-                    raise ValueError(f"{where}[{name!r}][{key!r}] must have the shape of the "
-                                     f"parameter, {p.shape}; got {buf.shape}.")
-
-    @staticmethod
-    def _check_grads(params: dict, grads) -> None:
-        if not isinstance(grads, dict):
-            raise TypeError(f"grads must be a dict keyed like params; got a "
-                            f"{type(grads).__name__}.")
-        for key, p in params.items():
-            g = grads.get(key)
-            if g is None:
-                raise ValueError(f"grads must hold a gradient for every parameter; "
-                                 f"{key!r} is missing.")
-            if not isinstance(g, np.ndarray) or g.dtype.kind not in "fiu":
-                raise TypeError(f"grads[{key!r}] must be an array of real numbers shaped like "
-                                f"params[{key!r}], {p.shape}; got {_describe(g)}.")
-            if g.shape != p.shape:
-                raise ValueError(f"grads[{key!r}] must have the shape of params[{key!r}], "
-                                 f"{p.shape}; got {_describe(g)}.")
-
-    def update_one(self, key: str, p: np.ndarray, g: np.ndarray) -> None:
-        raise NotImplementedError
-
-    def get_config(self) -> dict:
-        return {"lr": self.lr}
-
-    # -- helpers for subclasses ----------------------------------------------------------
-    def _buffer(self, name: str, key: str, p: np.ndarray, fill: float = 0.0) -> np.ndarray:
-        """State array ``buffers[name][key]``, created on first use filled with ``fill``."""
-        table = self.buffers.setdefault(name, {})
-        buf = table.get(key)
-        if buf is None:
-            buf = table[key] = np.full_like(p, fill)
-        elif buf.shape != p.shape:
-            raise ValueError(f"optimizer state {name}[{key!r}] has shape {buf.shape} but the "
-                             f"parameter has shape {p.shape}; use a fresh optimizer per model.")
-        return buf
-
-    def _work(self, key: str, p: np.ndarray, i: int = 0) -> np.ndarray:
-        """Scratch array number ``i`` for parameter ``key`` (shape and dtype of ``p``)."""
-        arrays = self._scratch.setdefault(key, [])
-        while len(arrays) <= i:
-            arrays.append(np.empty_like(p))
-        if arrays[i].shape != p.shape or arrays[i].dtype != p.dtype:
-            arrays[i] = np.empty_like(p)
-        return arrays[i]
-
-    def _update_in_float32(self, key: str, p: np.ndarray, g: np.ndarray) -> None:
-        """``update_one`` for a float16 ``p`` through float32 copies, state kept in float32.
-
-        The adaptive rules divide by ``sqrt(v) + eps``: in float16 ``eps`` (1e-8) rounds
-        to 0 and ``g * g`` underflows to 0 for ``|g| < 2.4e-4``, so a zero or small
-        gradient gives 0/0 or m/0. In float32 both are representable; only the new
-        parameter values are rounded back to float16.
-        """
-        p32 = p.astype(np.float32)
-        self.update_one(key, p32, g.astype(np.float32))
-        p[...] = p32
-
-    def _l2(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """``g + weight_decay * p`` (the gradient of the L2 penalty added) in scratch 1."""
-        out = self._work(key, p, 1)
-        np.multiply(p, p.dtype.type(self.weight_decay), out=out)
-        out += g
-        return out
-
-    def __repr__(self) -> str:
-        """``Adam(lr=0.001, amsgrad=True)``: ``lr`` and the settings that differ from the
-        class's defaults, so titles and logs stay short."""
-        try:
-            defaults = type(self)().get_config()
-        except TypeError:        # a subclass whose arguments have no defaults: show them all
-            defaults = {}
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
-                         if k == "lr" or v != defaults.get(k))
-        return f"{type(self).__name__}({args})"
 
 
 @_register("sgd")
@@ -396,22 +74,30 @@ class SGD(Optimizer):
     course's 0.01 (PyTorch's is 0.001).
     """
 
-    momentum = _Setting(_unit, _nesterov_rule)
-    dampening = _Setting(_closed_unit, _nesterov_rule)
-    weight_decay = _Setting(_nonnegative)
-    nesterov = _Setting(check_bool, _nesterov_rule)
+    settings = {
+        "momentum": Setting(UNIT, help="weight of the previous step (0: plain SGD)"),
+        "dampening": Setting(CLOSED_UNIT, help="share of the gradient left out of the buffer"),
+        "weight_decay": WEIGHT_DECAY,
+        "nesterov": Setting(FLAG, help="look ahead along the momentum"),
+    }
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *,
                  learning_rate: float | None = None) -> None:
-        super().__init__(_course_alias(lr, learning_rate))
-        self.momentum = _unit("momentum", momentum)
-        self.dampening = _unit("dampening", dampening, closed=True)
-        self.weight_decay = _nonnegative("weight_decay", weight_decay)
-        self.nesterov = check_bool("nesterov", nesterov)
-        if nesterov and (self.momentum == 0 or self.dampening != 0):
+        super().__init__(_course_alias(lr, learning_rate), momentum=momentum,
+                         dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+
+    def check_together(self, name: str, value) -> None:
+        """Nesterov momentum needs momentum > 0 and no dampening (PyTorch's rule)."""
+        if name not in ("momentum", "dampening", "nesterov"):
+            return
+        now = {"momentum": 0.0, "dampening": 0.0, "nesterov": False,
+               **{k: v for k, v in vars(self).items() if k in ("momentum", "dampening",
+                                                                 "nesterov")},
+               name: value}
+        if now["nesterov"] and (now["momentum"] == 0 or now["dampening"] != 0):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0; got "
-                             f"momentum={self.momentum!r}, dampening={self.dampening!r}.")
+                             f"momentum={now['momentum']!r}, dampening={now['dampening']!r}.")
 
     def update_one(self, key, p, g):
         c = p.dtype.type
@@ -438,10 +124,6 @@ class SGD(Optimizer):
                 g = b
         np.multiply(g, c(self.lr), out=s)
         p -= s
-
-    def get_config(self):
-        return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
-                "weight_decay": self.weight_decay, "nesterov": self.nesterov}
 
 
 @_register("momentum")
@@ -493,20 +175,19 @@ class AdaGrad(Optimizer):
     """
 
     squares = ("sum",)
-    lr_decay = _Setting(_nonnegative)
-    weight_decay = _Setting(_nonnegative)
-    initial_accumulator_value = _Setting(_nonnegative)
-    eps = _Setting(_nonnegative)
+    settings = {
+        "lr_decay": Setting(NON_NEGATIVE, help="lr_t = lr / (1 + (t - 1) lr_decay)"),
+        "weight_decay": WEIGHT_DECAY,
+        "initial_accumulator_value": Setting(NON_NEGATIVE, help="h_0, the start of the sum"),
+        "eps": EPS,
+    }
 
     def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
                  learning_rate: float | None = None) -> None:
-        super().__init__(_course_alias(lr, learning_rate))
-        self.lr_decay = _nonnegative("lr_decay", lr_decay)
-        self.weight_decay = _nonnegative("weight_decay", weight_decay)
-        self.initial_accumulator_value = _nonnegative("initial_accumulator_value",
-                                                      initial_accumulator_value)
-        self.eps = _nonnegative("eps", eps)
+        super().__init__(_course_alias(lr, learning_rate), lr_decay=lr_decay,
+                         weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
 
     def update_one(self, key, p, g):
         if p.dtype == np.float16:
@@ -523,10 +204,6 @@ class AdaGrad(Optimizer):
         np.divide(g, s, out=s)
         s *= c(self.lr / (1.0 + (self.t - 1) * self.lr_decay))
         p -= s
-
-    def get_config(self):
-        return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
-                "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
 
 
 @_register("rmsprop")
@@ -549,22 +226,20 @@ class RMSProp(Optimizer):
     """
 
     squares = ("square_avg",)
-    alpha = _Setting(_closed_unit)
-    eps = _Setting(_nonnegative)
-    weight_decay = _Setting(_nonnegative)
-    momentum = _Setting(_unit)
-    centered = _Setting(check_bool)
+    settings = {
+        "alpha": Setting(CLOSED_UNIT, help="decay of the running mean of g^2"),
+        "eps": EPS,
+        "weight_decay": WEIGHT_DECAY,
+        "momentum": Setting(UNIT, help="momentum on the scaled step (0: none)"),
+        "centered": Setting(FLAG, help="divide by the running variance, not the mean of g^2"),
+    }
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
                  learning_rate: float | None = None, decay_rate: float | None = None) -> None:
-        super().__init__(_course_alias(lr, learning_rate))
-        self.alpha = _unit("alpha", _course_alias(alpha, decay_rate),
-                           closed=True)
-        self.eps = _nonnegative("eps", eps)
-        self.weight_decay = _nonnegative("weight_decay", weight_decay)
-        self.momentum = _unit("momentum", momentum)
-        self.centered = check_bool("centered", centered)
+        super().__init__(_course_alias(lr, learning_rate),
+                         alpha=_course_alias(alpha, decay_rate), eps=eps,
+                         weight_decay=weight_decay, momentum=momentum, centered=centered)
 
     def update_one(self, key, p, g):
         if p.dtype == np.float16:
@@ -599,11 +274,6 @@ class RMSProp(Optimizer):
             s *= c(self.lr)
         p -= s
 
-    def get_config(self):
-        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps,
-                "weight_decay": self.weight_decay, "momentum": self.momentum,
-                "centered": self.centered}
-
 
 @_register("adadelta")
 class AdaDelta(Optimizer):
@@ -622,16 +292,16 @@ class AdaDelta(Optimizer):
     """
 
     squares = ("square_avg", "acc_delta")
-    rho = _Setting(_closed_unit)
-    eps = _Setting(_nonnegative)
-    weight_decay = _Setting(_nonnegative)
+    settings = {
+        "rho": Setting(CLOSED_UNIT, help="decay of the running means"),
+        "eps": EPS,
+        "weight_decay": WEIGHT_DECAY,
+    }
 
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, *, learning_rate: float | None = None) -> None:
-        super().__init__(_course_alias(lr, learning_rate))
-        self.rho = _unit("rho", rho, closed=True)
-        self.eps = _nonnegative("eps", eps)
-        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+        super().__init__(_course_alias(lr, learning_rate), rho=rho, eps=eps,
+                         weight_decay=weight_decay)
 
     def update_one(self, key, p, g):
         if p.dtype == np.float16:
@@ -660,10 +330,6 @@ class AdaDelta(Optimizer):
         dx *= c(self.lr)
         p -= dx
 
-    def get_config(self):
-        return {"lr": self.lr, "rho": self.rho, "eps": self.eps,
-                "weight_decay": self.weight_decay}
-
 
 @_register("adam")
 class Adam(Optimizer):
@@ -685,28 +351,25 @@ class Adam(Optimizer):
     """
 
     squares = ("exp_avg_sq", "max_exp_avg_sq")
-    betas = _Setting(_betas)
-    eps = _Setting(_nonnegative)
-    weight_decay = _Setting(_nonnegative)
-    amsgrad = _Setting(check_bool)
-    decoupled_weight_decay = _Setting(check_bool)
+    settings = {
+        "betas": Setting(Pair(UNIT, "(beta1, beta2)"), help="decays of m and v"),
+        "eps": EPS,
+        "weight_decay": WEIGHT_DECAY,
+        "amsgrad": Setting(FLAG, help="divide by the largest v so far (AMSGrad)"),
+        "decoupled_weight_decay": Setting(FLAG, help="shrink p directly, as AdamW"),
+    }
 
     def __init__(self, lr: float = 0.001, betas: Sequence[float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
                  decoupled_weight_decay: bool = False, *, learning_rate: float | None = None,
                  beta1: float | None = None, beta2: float | None = None) -> None:
-        super().__init__(_course_alias(lr, learning_rate))
-        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}.")
-        b1 = _course_alias(betas[0], beta1)
-        b2 = _course_alias(betas[1], beta2)
-        self.betas = (_unit("beta1" if beta1 is not None else "betas[0]", b1),
-                      _unit("beta2" if beta2 is not None else "betas[1]", b2))
-        self.eps = _nonnegative("eps", eps)
-        self.weight_decay = _nonnegative("weight_decay", weight_decay)
-        self.amsgrad = check_bool("amsgrad", amsgrad)
-        self.decoupled_weight_decay = check_bool("decoupled_weight_decay",
-                                                 decoupled_weight_decay)
+        if beta1 is not None or beta2 is not None:     # the course's spelling, by its names
+            betas = self.settings["betas"].check("betas", betas)
+            betas = (betas[0] if beta1 is None else UNIT.check("beta1", beta1),
+                     betas[1] if beta2 is None else UNIT.check("beta2", beta2))
+        super().__init__(_course_alias(lr, learning_rate), betas=betas, eps=eps,
+                         weight_decay=weight_decay, amsgrad=amsgrad,
+                         decoupled_weight_decay=decoupled_weight_decay)
 
     def update_one(self, key, p, g):
         if p.dtype == np.float16:
@@ -740,11 +403,6 @@ class Adam(Optimizer):
         np.divide(m, s, out=s)
         s *= c(self.lr / (1.0 - beta1 ** self.t) * root)
         p -= s
-
-    def get_config(self):
-        return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps,
-                "weight_decay": self.weight_decay, "amsgrad": self.amsgrad,
-                "decoupled_weight_decay": self.decoupled_weight_decay}
 
 
 @_register("adamw")

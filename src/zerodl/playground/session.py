@@ -1,8 +1,10 @@
 """The playground's training session: a zerodl network trained in a background thread.
 
-The page never touches the network. It sends a configuration (checked by ``parse_config``)
-and commands (play, pause, step, reset); the session trains with ``model.train_step`` on
-batches drawn from its own seeded ``np.random.Generator`` and publishes what the page draws
+The page never touches the network. It sends a configuration (checked by ``parse_config``:
+a ``RunConfig`` and the page's own limits) and commands (play, pause, step, reset); the
+session trains the run's network with ``model.train_step`` on the batches ``fit`` would
+draw (``BatchOrder``), so n steps here give the weights of ``RunConfig.train`` with
+``iters=n``, and publishes what the page draws
 as one JSON text with a version number. Readers (the server's event streams) poll that
 pair, so a slow or vanished reader never holds the training thread back: it simply skips
 to the newest snapshot.
@@ -21,18 +23,19 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.datasets import load_mnist, make_toy
+from ..core._checks import plain
 from ..core.layers import Dense
 from ..core.metrics import confusion_matrix
-from ..training.architectures import mlp
-from ..core.optimizers import OPTIMIZERS
+from ..core.settings import Interval, Options, Rule
+from ..training.recipe import SETTINGS, BatchOrder, RunConfig
 
 TOY_SETS = ("circle", "xor", "gaussian", "spiral", "moons")
 DATASETS = (*TOY_SETS, "mnist")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
 INITS = ("0.01", "xavier", "he")
 
-#: The limits a configuration must keep: they bound memory and the work of one snapshot.
+#: The page's own limits: they bound memory and the work of one snapshot. A setting of the
+#: run must keep ``RunConfig``'s rule first, then these.
 LIMITS = {
     "hidden_layers": 6,
     "neurons_2d": 8,
@@ -45,6 +48,13 @@ LIMITS = {
     "batch_size": (1, 1000),
     "seed": (0, 2**31 - 1),
     "steps": (1, 1000),
+}
+#: The settings of the run that the page sets, and the page's limit on each.
+PAGE_LIMITS: dict[str, Rule] = {
+    "dataset": Options(DATASETS), "noise": Interval(float, *LIMITS["noise"]),
+    "activation": Options(ACTIVATIONS), "init": Options(INITS),
+    "optimizer": SETTINGS["optimizer"].rule, "lr": Interval(float, *LIMITS["lr"]),
+    "batch_size": Interval(int, *LIMITS["batch_size"]), "seed": Interval(int, *LIMITS["seed"]),
 }
 BOUNDARY_GRID = 64      # decision boundary: predictions on a 64 x 64 grid (smooth edges)
 NEURON_GRID = 20        # each hidden neuron's map: a coarser grid keeps the snapshot small
@@ -60,6 +70,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class PlaygroundConfig:
+    """What the page sets: settings of the run (``RunConfig``'s: ``dataset``, ``noise``,
+    ``activation``, ``init``, ``optimizer``, ``lr``, ``batch_size``, ``seed``) and the page's
+    own: ``hidden`` (neurons per hidden layer), ``n_samples`` and ``train_ratio`` (the
+    points drawn and the share trained on). The defaults are the page's first run."""
+
     dataset: str = "spiral"
     noise: float = 0.0
     n_samples: int = 400
@@ -77,34 +92,47 @@ class PlaygroundConfig:
         result["hidden"] = list(self.hidden)
         return result
 
+    @property
+    def n_train(self) -> int:
+        return round(self.n_samples * self.train_ratio)
 
-def _int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be an integer in [{low}, {high}]; got {value!r}.")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be an integer in [{low}, {high}]; got {value!r}.")
-    return value
+    def run_config(self) -> RunConfig:
+        """The run this page trains: ``RunConfig.train`` of it gives the weights that
+        ``TrainingSession`` reaches after as many steps."""
+        mnist = self.dataset == "mnist"
+        run = RunConfig(dataset=self.dataset, noise=None if mnist else self.noise,
+                        activation=self.activation, init=SETTINGS["init"].rule.parse(self.init),
+                        optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size,
+                        seed=self.seed, n_train=self.n_train, n_test=self.n_samples - self.n_train)
+        n_in, n_out = run.shape()
+        return run.replace(layers=[n_in, *self.hidden, n_out])
 
 
-def _float(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{name} must be a number in [{low:g}, {high:g}]; got {value!r}.")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be a number in [{low:g}, {high:g}]; got {value!r}.")
-    return float(value)
+def _page_limit(name: str, rule: Rule, value: Any) -> Any:
+    """``value`` within the page's limit ``rule``, or a ``ConfigError`` that says so."""
+    try:
+        return rule.check(name, value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be {rule.describe()} in the playground (a limit of its "
+                          f"page); got {plain(value)!r}.") from None
 
 
-def _choice(name: str, value: Any, choices) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
-    return value
+def _run_setting(name: str, value: Any) -> Any:
+    """``value`` under ``RunConfig``'s rule for ``name`` (its very message), then the page's."""
+    if name != "init":              # the page's "0.01" is a menu entry, read after its limit
+        try:
+            value = SETTINGS[name].check(name, value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
+    return _page_limit(name, PAGE_LIMITS[name], value)
 
 
 def parse_config(raw: Any) -> PlaygroundConfig:
     """Check a configuration sent by the page; missing keys take the defaults.
 
     Raises ``ConfigError`` (one sentence naming the field, the rule and the value) for an
-    unknown key, a wrong type or a value out of ``LIMITS``.
+    unknown key, a wrong type, a value that ``RunConfig`` refuses (its message) or one out of
+    the page's ``LIMITS`` (a message that says it is the playground's limit).
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"the configuration must be a JSON object; got {type(raw).__name__}.")
@@ -113,33 +141,31 @@ def parse_config(raw: Any) -> PlaygroundConfig:
     if unknown:
         raise ConfigError(f"unknown configuration field(s): {', '.join(map(str, unknown))[:200]}.")
     get = lambda key: raw.get(key, getattr(defaults, key))    # noqa: E731
-    dataset = _choice("dataset", get("dataset"), DATASETS)
-    mnist = dataset == "mnist"
+    run = {name: _run_setting(name, get(name)) for name in ("dataset", "noise", "activation",
+                                                            "init", "optimizer", "lr", "seed")}
+    mnist = run["dataset"] == "mnist"
     low, high = LIMITS["samples_mnist" if mnist else "samples_2d"]
-    n_samples = _int("n_samples", raw.get("n_samples", 2000 if mnist else defaults.n_samples),
-                     low, high)
-    train_ratio = _float("train_ratio", get("train_ratio"), *LIMITS["train_ratio"])
-    n_train = round(n_samples * train_ratio)
+    n_samples = _page_limit("n_samples", Interval(int, low, high),
+                            raw.get("n_samples", 2000 if mnist else defaults.n_samples))
+    train_ratio = _page_limit("train_ratio", Interval(float, *LIMITS["train_ratio"]),
+                              get("train_ratio"))
     hidden = get("hidden")
     if not isinstance(hidden, (list, tuple)) or len(hidden) > LIMITS["hidden_layers"]:
         raise ConfigError(f"hidden must be a list of at most {LIMITS['hidden_layers']} layer "
-                          f"sizes; got {str(hidden)[:80]}.")
-    width = LIMITS["neurons_mnist" if mnist else "neurons_2d"]
-    hidden = tuple(_int(f"hidden[{i}]", h, 1, width) for i, h in enumerate(hidden))
-    return PlaygroundConfig(
-        dataset=dataset,
-        noise=_float("noise", get("noise"), *LIMITS["noise"]),
-        n_samples=n_samples,
-        train_ratio=train_ratio,
-        hidden=hidden,
-        activation=_choice("activation", get("activation"), ACTIVATIONS),
-        init=_choice("init", get("init"), INITS),
-        optimizer=_choice("optimizer", get("optimizer"), tuple(OPTIMIZERS.names())),
-        lr=_float("lr", get("lr"), *LIMITS["lr"]),
-        batch_size=_int("batch_size", get("batch_size"), LIMITS["batch_size"][0],
-                        min(LIMITS["batch_size"][1], max(1, n_train))),
-        seed=_int("seed", get("seed"), *LIMITS["seed"]),
-    )
+                          f"sizes in the playground (a limit of its page); got "
+                          f"{str(hidden)[:80]}.")
+    neurons = Interval(int, 1, LIMITS["neurons_mnist" if mnist else "neurons_2d"])
+    hidden = tuple(_page_limit(f"hidden[{i}]", neurons, h) for i, h in enumerate(hidden))
+    batch_size = _run_setting("batch_size", get("batch_size"))
+    n_train = round(n_samples * train_ratio)
+    _page_limit("batch_size", Interval(int, 1, max(1, n_train)), batch_size)
+    config = PlaygroundConfig(n_samples=n_samples, train_ratio=train_ratio, hidden=hidden,
+                              batch_size=batch_size, **run)
+    try:
+        config.run_config()               # the run's rules between settings
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return config
 
 
 # -- data --------------------------------------------------------------------------------
@@ -155,25 +181,21 @@ class Data:
 
 
 def make_data(config: PlaygroundConfig, mnist_loader: Callable | None = None) -> Data:
-    """The training and test sets for ``config``, split by ``train_ratio``.
+    """The training and test sets of ``config``'s run (``RunConfig.load_data``).
 
     ``mnist_loader()`` returns ``((x_train, d_train), (x_test, d_test))`` like ``load_mnist``;
     the server passes a cached one so that MNIST is read once. Its errors (``MNISTUnavailable``)
     go to the caller.
     """
-    rng = np.random.default_rng(config.seed)
-    n_train = round(config.n_samples * config.train_ratio)
+    loader = None if mnist_loader is None else lambda **options: mnist_loader()  # softmax
+    (x, d), (x_test, d_test) = config.run_config().load_data(mnist_loader=loader)
     if config.dataset == "mnist":
-        (x_pool, d_pool), (x_held, d_held) = (mnist_loader or load_mnist)()
-        train = rng.choice(len(x_pool), n_train, replace=False)
-        test = rng.choice(len(x_held), config.n_samples - n_train, replace=False)
-        return Data(x_pool[train], d_pool[train], x_held[test], d_held[test], 10)
-    x, d = make_toy(config.dataset, config.n_samples, noise=config.noise, seed=rng)
+        return Data(x, d, x_test, d_test, 10)
     # The plane shown: the data's range with a margin, square so that circles look round.
-    centre = (x.min(axis=0) + x.max(axis=0)) / 2
-    half = max(float(np.max(x.max(axis=0) - x.min(axis=0))) / 2 * 1.1, 1e-3)
-    return Data(x[:n_train], d[:n_train], x[n_train:], d[n_train:], 2,
-                lo=centre - half, hi=centre + half)
+    points = np.concatenate([x, x_test])
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    half = max(float(np.max(points.max(axis=0) - points.min(axis=0))) / 2 * 1.1, 1e-3)
+    return Data(x, d, x_test, d_test, 2, lo=centre - half, hi=centre + half)
 
 
 def grid_points(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
@@ -208,20 +230,15 @@ class TrainingSession:
         self.config = config
         self.data = data
         self.mnist = config.dataset == "mnist"
-        n_in = data.x_train.shape[1]
-        init: Any = 0.01 if config.init == "0.01" else config.init
-        self.model = mlp([n_in, *config.hidden, data.n_classes], activation=config.activation,
-                         output="softmax", init=init, seed=config.seed)
-        self.optimizer = OPTIMIZERS.get(config.optimizer)(lr=config.lr)
-        self.rng = np.random.default_rng([config.seed, 1])     # batches: apart from the weights
+        run = config.run_config()
+        self.model, self.optimizer = run.build_model(), run.build_optimizer()
         self.x_train = self.model.prepare_inputs(data.x_train)
         self.d_train = self.model.prepare_labels(data.d_train, len(self.x_train))
         self.x_test = self.model.prepare_inputs(data.x_test)
         self.d_test = self.model.prepare_labels(data.d_test, len(self.x_test))
+        # The batches of RunConfig.train: the run's weights after n steps are the page's.
+        self.batches = BatchOrder(len(self.x_train), config.batch_size, config.seed)
         self.step = 0
-        self.epoch = 0                  # completed passes over the training set
-        self._order = np.empty(0, np.int64)
-        self._cursor = 0
         self.curves: dict[str, list] = {"step": [], "train_loss": [], "test_loss": [],
                                          "train_accuracy": [], "test_accuracy": []}
         self._curve_stride = 1          # record one point every this many steps
@@ -242,21 +259,14 @@ class TrainingSession:
             self._publish()
 
     # -- training ----------------------------------------------------------------------
-    def _next_batch(self) -> np.ndarray:
-        """Indices of the next batch: each epoch walks a fresh permutation of the samples."""
-        n, size = len(self.x_train), self.config.batch_size
-        if self._cursor + size > len(self._order):
-            if len(self._order):
-                self.epoch += 1
-            self._order = self.rng.permutation(n)
-            self._cursor = 0
-        batch = self._order[self._cursor:self._cursor + size]
-        self._cursor += size
-        return batch
+    @property
+    def epoch(self) -> int:
+        """Completed passes over the training set."""
+        return self.batches.epoch
 
     def _train_one(self) -> None:
         """One optimizer step on one batch (call with the lock held)."""
-        batch = self._next_batch()
+        batch = self.batches.next()
         loss, _ = self.model.train_step(self.x_train[batch], self.d_train[batch], self.optimizer)
         self.step += 1
         if not math.isfinite(loss):

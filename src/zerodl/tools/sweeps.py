@@ -2,9 +2,10 @@
 
 ``sweep({"init": [0.01, "xavier", "he"], "lr": [0.05, 0.1]}, seeds=(0, 1, 2))`` trains the
 product of the grid's values times the seeds (here 3 x 2 x 3 = 18 runs) and gathers one
-record per run. A run is a pure function of its settings and its seed (``run_one``): the
-weights come from ``mlp(seed=seed)``, the batch order from ``fit(seed=seed)`` and a toy data
-set's training and test draws from two generators derived from the seed, so its numbers are
+record per run. The settings are those of ``RunConfig`` (its rules, defaults and messages),
+and a run is ``RunConfig``'s training: a pure function of its settings and its seed
+(``run_one``), since the weights, the batch order and a toy data set's training and test
+draws all come from the seed, so its numbers are
 bit-identical wherever it runs: in this process, on local worker processes or on a Dask
 cluster, provided BLAS uses one thread there too (a matrix product split over several
 threads may add in another order).
@@ -14,17 +15,14 @@ fsynced; a later call with the same file skips the (config, seed) pairs already 
 interrupted sweep continues where it stopped. Only the calling process writes the file, so a
 run recomputed after a lost worker is still recorded once.
 
-The module is a tool: it uses the model, the data sets and the plots through public names,
-and imports Dask only when asked to run on it.
+The module is a tool: it trains through ``RunConfig``, leaves the table and the plot to
+``sweep_results.Sweep``, and imports Dask only when asked to run on it.
 """
 from __future__ import annotations
 
 import contextlib
-import csv
-import functools
 import itertools
 import json
-import math
 import numbers
 import os
 import sys
@@ -32,32 +30,15 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
-
 from ..core._checks import check_int, check_path
-from ..core._fileio import atomic_write
-from ..training.callbacks import Callback
-from ..core.datasets import load_mnist, make_toy
 from ..core.errors import TrainingDiverged
-from ..core.initializers import INITIALIZERS
-from ..core.layers import ACTIVATIONS
-from ..core.losses import OUTPUTS
-from ..training.architectures import mlp
-from ..core.optimizers import OPTIMIZERS
-from .plotting import new_figure, save_png
-from ..core.schedules import SCHEDULES
-from ..core.toy import PLANE, TOY_DATASETS
+from ..training.callbacks import Callback
+from ..training.recipe import SETTINGS, RunConfig
+from .sweep_results import Sweep
 
-#: Settings of one run and their defaults: the ``zerodl train`` options in Python form, plus
-#: the size and noise of a toy data set. ``None`` for ``layers`` means the data set's course
-#: network, for ``lr`` the course's 0.1 with SGD and the optimizer's own rate otherwise.
-DEFAULTS: dict[str, Any] = {
-    "layers": None, "activation": "relu", "output": "softmax", "init": 0.01,
-    "optimizer": "sgd", "lr": None, "batch_size": 100, "epochs": None, "iters": None,
-    "lr_schedule": None, "clip_norm": None, "n_train": 200, "n_test": 200, "noise": 0.1,
-}
-#: Settings that only toy data sets use.
-TOY_ONLY = ("n_train", "n_test", "noise")
+#: The settings a grid or base may name: a run's settings (``RunConfig``) but the data set
+#: (``dataset=``) and the seed (``seeds=``), which sweep() takes on their own.
+GRID_SETTINGS = [name for name in SETTINGS if name not in ("dataset", "seed")]
 #: Points of the training curve of each run (means of the batch losses over equal windows).
 CURVE_POINTS = 20
 #: BLAS at one thread: set in every worker process before NumPy loads.
@@ -77,137 +58,35 @@ PRESETS: dict[str, dict[str, list]] = {
 
 
 def dataset_names() -> list[str]:
-    return ["mnist", *TOY_DATASETS.names(), PLANE]
-
-
-# --------------------------------------------------------------------------- validation
-
-def _bad(name: str, rule: str, value: Any) -> ValueError:
-    return ValueError(f"{name} must be {rule}; got {value!r}.")
-
-
-def _layers(name: str, value: Any) -> list[int] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            sizes = [int(part) for part in value.split("-")]
-        except ValueError:
-            raise _bad(name, "sizes joined by '-', like '784-40-10', or a list of sizes",
-                       value) from None
-    elif isinstance(value, (list, tuple)):
-        sizes = list(value)
-    else:
-        raise _bad(name, "sizes joined by '-', like '784-40-10', or a list of sizes", value)
-    if (len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, numbers.Integral)
-                              or s < 1 for s in sizes)):
-        raise _bad(name, "at least two positive integer sizes", value)
-    return [int(s) for s in sizes]
-
-
-def _number(name: str, value: Any, *, optional: bool = False, positive: bool = True,
-            integer: bool = False):
-    if value is None and optional:
-        return None
-    kind = "an integer" if integer else "a number"
-    ok = (not isinstance(value, bool)
-          and isinstance(value, numbers.Integral if integer else numbers.Real)
-          and math.isfinite(value) and (value > 0 if positive else value >= 0))
-    if not ok:
-        rule = f"{kind} {'> 0' if positive else '>= 0'}" + (" or None" if optional else "")
-        raise _bad(name, rule, value)
-    return int(value) if integer else float(value)
-
-
-def _name(registry, name: str, value: Any, *, optional: bool = False):
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or value not in registry:
-        choices = ", ".join(registry.names()) + (" or None" if optional else "")
-        raise _bad(name, f"one of {choices}", value)
-    return value.lower()
-
-
-def _init(name: str, value: Any):
-    if isinstance(value, str):
-        if value in INITIALIZERS:
-            return value.lower()
-        try:                      # "0.01" from a command line is a standard deviation
-            value = float(value)
-        except ValueError:
-            raise _bad(name, f"one of {', '.join(INITIALIZERS.names())} or a positive "
-                       "standard deviation", value) from None
-    return _number(name, value)
-
-
-#: Name -> check(name, value) returning the value in its stored (JSON) form.
-CHECKS = {
-    "layers": _layers,
-    "activation": lambda n, v: _name(ACTIVATIONS, n, v),
-    "output": lambda n, v: _name(OUTPUTS, n, v),
-    "init": _init,
-    "optimizer": lambda n, v: _name(OPTIMIZERS, n, v),
-    "lr": lambda n, v: _number(n, v, optional=True),
-    "batch_size": lambda n, v: _number(n, v, integer=True),
-    "epochs": lambda n, v: _number(n, v, optional=True, integer=True),
-    "iters": lambda n, v: _number(n, v, optional=True, integer=True),
-    "lr_schedule": lambda n, v: _name(SCHEDULES, n, v, optional=True),
-    "clip_norm": lambda n, v: _number(n, v, optional=True),
-    "n_train": lambda n, v: _number(n, v, integer=True),
-    "n_test": lambda n, v: _number(n, v, integer=True),
-    "noise": lambda n, v: _number(n, v, positive=False),
-}
-assert set(CHECKS) == set(DEFAULTS)
+    return SETTINGS["dataset"].rule.names()
 
 
 def _check_names(what: str, mapping: Mapping) -> None:
     if not isinstance(mapping, Mapping):
         raise TypeError(f"{what} must be a dict of settings; got {mapping!r}.")
     for key in mapping:
-        if key not in DEFAULTS:
+        if key not in GRID_SETTINGS:
             raise ValueError(f"{what} has an unknown setting {key!r}; valid names are: "
-                             f"{', '.join(DEFAULTS)}.")
+                             f"{', '.join(GRID_SETTINGS)}.")
 
 
-def _complete(config: dict, dataset: str, where: str) -> dict:
-    """Fill the defaults that depend on other settings; check the settings fit together."""
-    config = dict(config)
-    toy = dataset != "mnist"
-    if not toy:
-        for key in TOY_ONLY:
-            if config[key] != DEFAULTS[key]:
-                raise ValueError(f"{where}: {key} is a setting of the toy data sets, not of "
-                                 f"MNIST; got {key}={config[key]!r}.")
-            config[key] = None          # not part of an MNIST run
-    n_in = 784 if not toy else 2
-    if dataset == PLANE:
-        n_out = 1
-    elif not toy:
-        n_out = 10
-    else:
-        n_out = 2 if config["output"] == "softmax" else 1
-    if config["layers"] is None:
-        config["layers"] = [784, 40, 10] if not toy else [2, 16, n_out]
-    sizes = config["layers"]
-    if sizes[0] != n_in or sizes[-1] != n_out:
-        raise ValueError(f"{where}: layers must go from {n_in} inputs to {n_out} outputs for "
-                         f"{dataset} with the {config['output']} output; got "
-                         f"{'-'.join(map(str, sizes))}.")
-    if dataset == PLANE and config["output"] != "identity":
-        raise ValueError(f"{where}: output must be 'identity' for the regression data set "
-                         f"{PLANE!r}; got {config['output']!r}.")
-    if config["activation"] == "step" and len(sizes) > 2:
-        raise ValueError(f"{where}: activation 'step' has no gradient to train with; got "
-                         f"activation='step'.")
-    if config["epochs"] is not None and config["iters"] is not None:
-        raise ValueError(f"{where}: give epochs or iters, not both; got epochs="
-                         f"{config['epochs']!r} and iters={config['iters']!r}.")
-    if config["epochs"] is None and config["iters"] is None:
-        config["iters"] = 1000
-    if config["lr"] is None:
-        config["lr"] = 0.1 if config["optimizer"] == "sgd" else float(
-            OPTIMIZERS.get(config["optimizer"])().lr)
-    config["dataset"] = dataset
+def _checked(name: str, value: Any, where: str) -> Any:
+    """``value`` of setting ``name`` as JSON, checked by its rule; ``where`` names it."""
+    rule = SETTINGS[name].rule
+    try:
+        return rule.to_json(rule.check(where, value))
+    except TypeError as exc:             # one kind of error, as RunConfig
+        raise ValueError(str(exc)) from None
+
+
+def _config(settings: dict, where: str) -> dict:
+    """The run's settings, complete and checked together, as ``record["config"]``: the
+    resolved ``RunConfig`` without its seed."""
+    try:
+        config = RunConfig(**settings).resolved().to_dict()
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    del config["seed"]
     return config
 
 
@@ -215,19 +94,19 @@ def expand(grid: Mapping[str, Sequence], base: Mapping | None = None,
            dataset: str = "mnist") -> list[dict]:
     """The full settings of every config of the grid, in the grid's order, all checked.
 
-    Nothing runs: an unknown name or a bad value raises here, naming the entry.
+    Nothing runs: an unknown name or a bad value raises here, naming the entry. A base
+    setting is named as in ``RunConfig`` (``lr``), a grid value by its place
+    (``grid['lr'][1]``).
     """
-    if not isinstance(dataset, str) or dataset.lower() not in dataset_names():
-        raise _bad("dataset", f"one of {', '.join(dataset_names())}", dataset)
-    dataset = dataset.lower()
+    dataset = _checked("dataset", dataset, "dataset")
     base = {} if base is None else base
     _check_names("base", base)
     _check_names("grid", grid)
-    fixed = dict(DEFAULTS)
+    fixed = {"dataset": dataset}
     for key, value in base.items():
         if key in grid:
             raise ValueError(f"{key!r} is both in grid and in base; keep it in one of them.")
-        fixed[key] = CHECKS[key](f"base[{key!r}]", value)
+        fixed[key] = _checked(key, value, key)
     axes = []
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
@@ -235,17 +114,22 @@ def expand(grid: Mapping[str, Sequence], base: Mapping | None = None,
         values = list(values)
         if not values:
             raise ValueError(f"grid[{key!r}] must list at least one value; got [].")
-        checked = [CHECKS[key](f"grid[{key!r}][{i}]", v) for i, v in enumerate(values)]
+        checked = [_checked(key, v, f"grid[{key!r}][{i}]") for i, v in enumerate(values)]
         seen = [json.dumps(v) for v in checked]
         if len(set(seen)) != len(seen):
             raise ValueError(f"grid[{key!r}] must not repeat a value; got {values!r}.")
         axes.append([(key, v) for v in checked])
     configs = []
     for combo in itertools.product(*axes):
-        config = {**fixed, **dict(combo)}
         where = "config " + ", ".join(f"{k}={v!r}" for k, v in combo) if combo else "base"
-        configs.append(_complete(config, dataset, where))
+        configs.append(_config({**fixed, **dict(combo)}, where))
     return configs
+
+
+def current(config: Mapping, seed: int) -> dict:
+    """A record's ``config`` in today's form: a record written before a setting was added
+    lacks it; it takes its default, as the run did."""
+    return _config({**config, "seed": seed}, "record")
 
 
 def _check_seeds(seeds: Any) -> list[int]:
@@ -298,32 +182,8 @@ class _Curve(Callback):
 
 
 def load_data(config: Mapping, seed: int):
-    """``((x_train, d_train), (x_test, d_test))`` of a run.
-
-    MNIST through ``load_mnist`` (its cache or ``$ZERODL_DATA_DIR`` on the machine running
-    it); a toy set as two draws of ``make_toy`` from generators derived from the seed, one
-    for training and one held out for the test, so the test points are new points.
-    """
-    dataset = config["dataset"]
-    if dataset == "mnist":
-        return _mnist(config["output"] != "softmax", os.environ.get("ZERODL_DATA_DIR"))
-    draws = []
-    for part, n in ((0, config["n_train"]), (1, config["n_test"])):
-        rng = np.random.default_rng([seed, part])    # never equal to default_rng(seed)
-        draws.append(make_toy(dataset, n_samples=n, noise=config["noise"], seed=rng))
-    return tuple(draws)
-
-
-@functools.lru_cache(maxsize=2)
-def _mnist(one_hot: bool, data_dir: str | None):
-    """MNIST read once per process (about half a second each time otherwise), read-only so
-    that no run can change what the next one sees. ``data_dir`` is only the cache's key:
-    ``load_mnist`` reads ``$ZERODL_DATA_DIR`` itself."""
-    arrays = load_mnist(one_hot_label=one_hot)
-    for pair in arrays:
-        for a in pair:
-            a.flags.writeable = False
-    return arrays
+    """``((x_train, d_train), (x_test, d_test))`` of a run: ``RunConfig.load_data``."""
+    return RunConfig.from_dict({**config, "seed": seed}).load_data()
 
 
 def _worker_name() -> str:
@@ -372,23 +232,16 @@ def _blas_pinned() -> bool:
 
 def _run(config: Mapping, seed: int) -> dict:
     start = time.perf_counter()
-    (x_train, d_train), (x_test, d_test) = load_data(config, seed)
-    model = mlp(config["layers"], activation=config["activation"], output=config["output"],
-                init=config["init"], seed=seed)
-    optimizer = OPTIMIZERS.get(config["optimizer"])(lr=config["lr"])
-    per_epoch = -(-len(x_train) // min(config["batch_size"], len(x_train)))
-    total = config["iters"] or config["epochs"] * per_epoch
-    curve = _Curve(max(1, total // CURVE_POINTS))
+    run = RunConfig.from_dict({**config, "seed": seed})
+    data = run.load_data()
+    model = run.build_model()
+    curve = _Curve(max(1, run.total_steps(len(data[0][0])) // CURVE_POINTS))
     record: dict[str, Any] = {"config": dict(config), "seed": seed}
     try:
-        history = model.fit(x_train, d_train, epochs=config["epochs"] or 1,
-                            steps=config["iters"], batch_size=config["batch_size"],
-                            optimizer=optimizer, validation_data=(x_test, d_test), verbose=0,
-                            seed=seed, lr_schedule=config["lr_schedule"],
-                            clip_norm=config["clip_norm"], callbacks=[curve])
+        history = run.fit(model, run.build_optimizer(), data=data, callbacks=[curve], verbose=0)
         if history.interrupted:     # Ctrl-C: fit kept a partial run, which is not a result
             raise KeyboardInterrupt
-        test = {k: float(v) for k, v in model.evaluate(x_test, d_test).items()}
+        test = {k: float(v) for k, v in model.evaluate(*data[1]).items()}
     except TrainingDiverged as exc:
         history, test = exc.history, {"loss": None}
         if model.output.has_accuracy:
@@ -513,17 +366,39 @@ def _use_dask(any_to_run: bool, several: bool, workers: int | None, scheduler: s
     return use_dask
 
 
+def _check_place(workers: int | None, scheduler: str | None) -> int | None:
+    """Check where the runs go: ``workers`` (an integer >= 1) or ``scheduler``, not both."""
+    if workers is not None:
+        workers = check_int("workers", workers, minimum=1)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ValueError(f"scheduler must be an address like 'tcp://host:8786'; got "
+                         f"{scheduler!r}.")
+    if scheduler is not None and workers is not None:
+        raise ValueError(f"give workers or scheduler, not both; got workers={workers!r} and "
+                         f"scheduler={scheduler!r}.")
+    return workers
+
+
+def _done_before(out: Path | None) -> dict[str, dict]:
+    """The records already in ``out`` by run key; one written before a setting was added
+    counts under today's key (``current``)."""
+    finished: dict[str, dict] = {}
+    if out is not None:
+        for record in read_records(out):
+            finished.setdefault(run_key(current(record["config"], record["seed"]),
+                                        record["seed"]), record)
+    return finished
+
+
 def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset: str = "mnist",
           seeds: Sequence[int] = (0,), workers: int | None = None, scheduler: str | None = None,
           out: str | os.PathLike | None = None, verbose: int = 1) -> "Sweep":
     """Train every config of ``grid`` (the product of its value lists) with every seed.
 
-    ``grid``: setting name -> list of values; ``base``: fixed settings. Names: ``layers``
-    ("784-40-10" or a list), ``activation``, ``output``, ``init`` (a name or a normal's
-    std), ``optimizer``, ``lr``, ``batch_size``, ``epochs`` or ``iters`` (default 1000
-    iterations), ``lr_schedule``, ``clip_norm``, and for toy data sets ``n_train``,
-    ``n_test`` (default 200 each) and ``noise`` (default 0.1). ``dataset``: ``"mnist"`` or a
-    ``make_toy`` name. Everything is checked before the first run.
+    ``grid``: setting name -> list of values; ``base``: fixed settings. Names: those of
+    ``RunConfig`` (``layers`` as "784-40-10" or a list, ``init``, ``lr``, ``batch_size``,
+    ``epochs`` or ``iters``, ``n_train``, ...) but ``dataset`` (``"mnist"`` or a toy set's
+    name, given here) and ``seed`` (``seeds``). Everything is checked before the first run.
 
     ``workers=N`` (N >= 2) runs on a Dask ``LocalCluster`` of N single-threaded worker
     processes; ``scheduler="tcp://host:8786"`` on an existing Dask cluster; otherwise, or
@@ -533,29 +408,19 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
     """
     configs = expand(grid, base, dataset)
     seeds = _check_seeds(seeds)
-    if workers is not None:
-        workers = check_int("workers", workers, minimum=1)
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise _bad("scheduler", "an address like 'tcp://host:8786'", scheduler)
-    if scheduler is not None and workers is not None:
-        raise ValueError(f"give workers or scheduler, not both; got workers={workers!r} and "
-                         f"scheduler={scheduler!r}.")
+    workers = _check_place(workers, scheduler)
     verbose = check_int("verbose", verbose, minimum=0)
     out = None if out is None else check_path("out", out)
 
     runs = [(config, seed) for config in configs for seed in seeds]
     keys = [run_key(config, seed) for config, seed in runs]
-    finished: dict[str, dict] = {}
-    if out is not None:
-        for record in read_records(out):
-            finished.setdefault(run_key(record["config"], record["seed"]), record)
+    finished = _done_before(out)
     todo = [run for run, key in zip(runs, keys) if key not in finished]
     if len(todo) < len(runs):
         _note(verbose, f"{len(runs) - len(todo)} of {len(runs)} runs already in {out}; "
                        f"running the other {len(todo)}")
 
     use_dask = _use_dask(bool(todo), len(todo) > 1, workers, scheduler, verbose)
-
     from tqdm.auto import tqdm
 
     handle = None
@@ -583,170 +448,4 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
         bar.close()
         if handle is not None:
             handle.close()
-    grid_names = [key for key in grid]
-    return Sweep([finished[key] for key in keys], grid_names)
-
-
-# --------------------------------------------------------------------------- results
-
-def _mean_spread(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    a = np.asarray(values, dtype=np.float64)
-    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return "-".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-class Sweep:
-    """The records of a sweep, in the grid's order (config by config, seeds within).
-
-    ``results``: the list of records (see ``run_one``); ``grid``: the names that vary.
-    """
-
-    def __init__(self, results: list[dict], grid: Sequence[str] = ()) -> None:
-        self.results = results
-        self.grid = list(grid)
-
-    def configs(self) -> list[tuple[dict, list[dict]]]:
-        """``[(config, [its records, one per seed]), ...]`` in the grid's order."""
-        groups: dict[str, tuple[dict, list[dict]]] = {}
-        for record in self.results:
-            key = json.dumps(record["config"], sort_keys=True)
-            groups.setdefault(key, (record["config"], []))[1].append(record)
-        return list(groups.values())
-
-    def label(self, config: Mapping) -> str:
-        """A config named by the settings that vary, e.g. ``init=xavier lr=0.1``."""
-        names = self.grid or ["layers"]
-        return " ".join(f"{name}={_show(config[name])}" for name in names)
-
-    def summary(self) -> list[dict]:
-        """One dict per config: its label, seeds, and mean and spread of the test numbers.
-
-        Spread: the sample standard deviation over seeds (0 with one seed). Diverged runs
-        are counted in ``diverged`` and left out of the means.
-        """
-        rows = []
-        for config, records in self.configs():
-            ok = [r for r in records if "error" not in r]
-            row = {"config": config, "label": self.label(config), "seeds": len(records),
-                   "diverged": len(records) - len(ok),
-                   "seconds": float(np.mean([r["seconds"] for r in records]))}
-            for metric in ("accuracy", "loss"):
-                values = [r["test"][metric] for r in ok if r["test"].get(metric) is not None]
-                if values:
-                    row[f"test_{metric}"], row[f"test_{metric}_spread"] = _mean_spread(values)
-            rows.append(row)
-        return rows
-
-    def table(self) -> str:
-        """A text table: one row per config, test accuracy and loss as mean ± spread."""
-        rows = self.summary()
-        head = ["config", "seeds", "test accuracy", "test loss", "s/run"]
-        lines = []
-        for row in rows:
-            def cell(metric: str, digits: int) -> str:
-                if f"test_{metric}" not in row:
-                    return "diverged" if row["diverged"] else "-"
-                return (f"{row[f'test_{metric}']:.{digits}f} ± "
-                        f"{row[f'test_{metric}_spread']:.{digits}f}")
-            label = row["label"] + (f" ({row['diverged']} diverged)" if row["diverged"] and
-                                    "test_loss" in row else "")
-            lines.append([label, str(row["seeds"]), cell("accuracy", 4), cell("loss", 4),
-                          f"{row['seconds']:.2f}"])
-        widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
-
-        def fmt(cells):
-            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-        return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
-
-    def to_csv(self, path: str | os.PathLike) -> None:
-        """One row per run: every setting, the seed, test and final training numbers."""
-        path = check_path("path", path)
-        settings = [k for k in [*DEFAULTS, "dataset"]]
-        head = [*settings, "seed", "test_loss", "test_accuracy", "train_loss",
-                "train_accuracy", "seconds", "worker", "error"]
-        with atomic_write(path, "w") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(head)
-            for r in self.results:
-                h = r["history"]
-                writer.writerow(
-                    [_show(r["config"].get(k)) if r["config"].get(k) is not None else ""
-                     for k in settings]
-                    + [r["seed"], *(repr(v) if v is not None else "" for v in (
-                        r["test"].get("loss"), r["test"].get("accuracy"),
-                        (h.get("loss") or [None])[-1], (h.get("accuracy") or [None])[-1])),
-                       f"{r['seconds']:.3f}", r["worker"], r.get("error", "")])
-
-    def plot(self, path: str | os.PathLike | None = None, title: str | None = None):
-        """Training curves of every config overlaid (mean over seeds), and the final test
-        accuracy of each config: a dot per seed, the mean as a wide tick, ± the spread.
-
-        Without accuracy (regression) the last panel shows the test loss. Writes a PNG to
-        ``path`` if given; returns the matplotlib ``Figure``.
-        """
-        groups = self.configs()
-        metric = "accuracy" if any(r["test"].get("accuracy") is not None
-                                   for r in self.results) else "loss"
-        curves = ["loss", "accuracy"] if metric == "accuracy" else ["loss"]
-        fig = new_figure(5.0 * (len(curves) + 1), 4.4)
-        axes = fig.subplots(1, len(curves) + 1)
-        colors = [f"C{i % 10}" for i in range(len(groups))]
-        for ax, name in zip(axes, curves):
-            for color, (config, records) in zip(colors, groups):
-                ok = [r for r in records if r["curve"].get(name)]
-                if not ok:
-                    continue
-                length = min(len(r["curve"][name]) for r in ok)
-                steps = ok[0]["curve"]["step"][:length]
-                mean = np.mean([r["curve"][name][:length] for r in ok], axis=0)
-                ax.plot(steps, mean, color=color, lw=1.8, label=self.label(config))
-            ax.set_xlabel("iteration")
-            ax.set_ylabel(f"training {name}")
-            ax.set_title(f"Training {name} (mean over seeds)")
-            ax.grid(True, alpha=0.3)
-            if name == "loss":
-                ax.set_yscale("log")
-        axes[0].legend(frameon=False, fontsize=8, loc="best")
-        ax = axes[-1]
-        summary = self.summary()
-        for i, (color, row, (config, records)) in enumerate(zip(colors, summary, groups)):
-            values = [r["test"][metric] for r in records if r["test"].get(metric) is not None]
-            if not values:
-                ax.annotate("diverged", (i, 0), ha="center", fontsize=8, rotation=90)
-                continue
-            # The mean as a wide tick, not a bar: the axis does not start at 0.
-            ax.errorbar(i, row[f"test_{metric}"], yerr=row[f"test_{metric}_spread"],
-                        color=color, fmt="_", ms=22, mew=2.5, capsize=5, lw=1.5)
-            ax.plot([i] * len(values), values, "o", color=color, ms=4, alpha=0.7)
-            ax.annotate(f"{row[f'test_{metric}']:.4f}", (i, max(values)),
-                        textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
-        ax.set_xlim(-0.6, len(groups) - 0.4)
-        ax.set_xticks(range(len(groups)), [row["label"] for row in summary], rotation=30,
-                      ha="right", fontsize=8)
-        ax.set_ylabel(f"test {metric}")
-        seeds = max(len(records) for _, records in groups) if groups else 0
-        ax.set_title(f"Final test {metric}: mean ± std, {seeds} seed{'s' if seeds != 1 else ''}"
-                     f" as dots")
-        ax.grid(True, axis="y", alpha=0.3)
-        if metric == "accuracy":
-            tops = [r["test"]["accuracy"] for r in self.results
-                    if r["test"].get("accuracy") is not None]
-            if tops:
-                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0, max(tops) + 0.03))
-        if title:
-            fig.suptitle(title, fontsize=11)
-        if path is not None:
-            save_png(fig, path)
-        return fig
-
-    def __repr__(self) -> str:
-        return f"Sweep({len(self.configs())} configs, {len(self.results)} runs)"
+    return Sweep([finished[key] for key in keys], list(grid))

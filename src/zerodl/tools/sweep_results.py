@@ -1,0 +1,188 @@
+"""A sweep's results: its records grouped by config, as a table, a CSV file and a plot.
+
+``zerodl.sweeps.sweep`` returns a ``Sweep``; ``Sweep(records, grid)`` also reads records
+back from a sweep's JSON-lines file (``zerodl.sweeps.read_records``).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..core._checks import check_path
+from ..core._fileio import atomic_write
+from ..training.recipe import SETTINGS
+from .plotting import new_figure, save_png
+
+
+def _mean_spread(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    a = np.asarray(values, dtype=np.float64)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "-".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class Sweep:
+    """The records of a sweep, in the grid's order (config by config, seeds within).
+
+    ``results``: the list of records (see ``run_one``); ``grid``: the names that vary.
+    """
+
+    def __init__(self, results: list[dict], grid: Sequence[str] = ()) -> None:
+        self.results = results
+        self.grid = list(grid)
+
+    def configs(self) -> list[tuple[dict, list[dict]]]:
+        """``[(config, [its records, one per seed]), ...]`` in the grid's order."""
+        groups: dict[str, tuple[dict, list[dict]]] = {}
+        for record in self.results:
+            key = json.dumps(record["config"], sort_keys=True)
+            groups.setdefault(key, (record["config"], []))[1].append(record)
+        return list(groups.values())
+
+    def label(self, config: Mapping) -> str:
+        """A config named by the settings that vary, e.g. ``init=xavier lr=0.1``."""
+        names = self.grid or ["layers"]
+        return " ".join(f"{name}={_show(config[name])}" for name in names)
+
+    def summary(self) -> list[dict]:
+        """One dict per config: its label, seeds, and mean and spread of the test numbers.
+
+        Spread: the sample standard deviation over seeds (0 with one seed). Diverged runs
+        are counted in ``diverged`` and left out of the means.
+        """
+        rows = []
+        for config, records in self.configs():
+            ok = [r for r in records if "error" not in r]
+            row = {"config": config, "label": self.label(config), "seeds": len(records),
+                   "diverged": len(records) - len(ok),
+                   "seconds": float(np.mean([r["seconds"] for r in records]))}
+            for metric in ("accuracy", "loss"):
+                values = [r["test"][metric] for r in ok if r["test"].get(metric) is not None]
+                if values:
+                    row[f"test_{metric}"], row[f"test_{metric}_spread"] = _mean_spread(values)
+            rows.append(row)
+        return rows
+
+    def table(self) -> str:
+        """A text table: one row per config, test accuracy and loss as mean ± spread."""
+        rows = self.summary()
+        head = ["config", "seeds", "test accuracy", "test loss", "s/run"]
+        lines = []
+        for row in rows:
+            def cell(metric: str, digits: int) -> str:
+                if f"test_{metric}" not in row:
+                    return "diverged" if row["diverged"] else "-"
+                return (f"{row[f'test_{metric}']:.{digits}f} ± "
+                        f"{row[f'test_{metric}_spread']:.{digits}f}")
+            label = row["label"] + (f" ({row['diverged']} diverged)" if row["diverged"] and
+                                    "test_loss" in row else "")
+            lines.append([label, str(row["seeds"]), cell("accuracy", 4), cell("loss", 4),
+                          f"{row['seconds']:.2f}"])
+        widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
+
+        def fmt(cells):
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """One row per run: every setting, the seed, test and final training numbers."""
+        path = check_path("path", path)
+        settings = [name for name in SETTINGS if name != "seed"]
+        head = [*settings, "seed", "test_loss", "test_accuracy", "train_loss",
+                "train_accuracy", "seconds", "worker", "error"]
+        with atomic_write(path, "w") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(head)
+            for r in self.results:
+                h = r["history"]
+                writer.writerow(
+                    [_show(r["config"].get(k)) if r["config"].get(k) is not None else ""
+                     for k in settings]
+                    + [r["seed"], *(repr(v) if v is not None else "" for v in (
+                        r["test"].get("loss"), r["test"].get("accuracy"),
+                        (h.get("loss") or [None])[-1], (h.get("accuracy") or [None])[-1])),
+                       f"{r['seconds']:.3f}", r["worker"], r.get("error", "")])
+
+    def plot(self, path: str | os.PathLike | None = None, title: str | None = None):
+        """Training curves of every config overlaid (mean over seeds), and the final test
+        accuracy of each config: a dot per seed, the mean as a wide tick, ± the spread.
+
+        Without accuracy (regression) the last panel shows the test loss. Writes a PNG to
+        ``path`` if given; returns the matplotlib ``Figure``.
+        """
+        groups = self.configs()
+        metric = "accuracy" if any(r["test"].get("accuracy") is not None
+                                   for r in self.results) else "loss"
+        curves = ["loss", "accuracy"] if metric == "accuracy" else ["loss"]
+        fig = new_figure(5.0 * (len(curves) + 1), 4.4)
+        axes = fig.subplots(1, len(curves) + 1)
+        colors = [f"C{i % 10}" for i in range(len(groups))]
+        for ax, name in zip(axes, curves):
+            self._plot_curve(ax, name, groups, colors)
+        axes[0].legend(frameon=False, fontsize=8, loc="best")
+        self._plot_finals(axes[-1], metric, groups, colors)
+        if title:
+            fig.suptitle(title, fontsize=11)
+        if path is not None:
+            save_png(fig, path)
+        return fig
+
+    def _plot_curve(self, ax, name: str, groups: list, colors: list) -> None:
+        """The training curve ``name`` of every config, the mean over its seeds."""
+        for color, (config, records) in zip(colors, groups):
+            ok = [r for r in records if r["curve"].get(name)]
+            if not ok:
+                continue
+            length = min(len(r["curve"][name]) for r in ok)
+            steps = ok[0]["curve"]["step"][:length]
+            mean = np.mean([r["curve"][name][:length] for r in ok], axis=0)
+            ax.plot(steps, mean, color=color, lw=1.8, label=self.label(config))
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(f"training {name}")
+        ax.set_title(f"Training {name} (mean over seeds)")
+        ax.grid(True, alpha=0.3)
+        if name == "loss":
+            ax.set_yscale("log")
+
+    def _plot_finals(self, ax, metric: str, groups: list, colors: list) -> None:
+        """The final test ``metric`` of each config: a dot per seed, the mean ± spread."""
+        summary = self.summary()
+        for i, (color, row, (config, records)) in enumerate(zip(colors, summary, groups)):
+            values = [r["test"][metric] for r in records if r["test"].get(metric) is not None]
+            if not values:
+                ax.annotate("diverged", (i, 0), ha="center", fontsize=8, rotation=90)
+                continue
+            # The mean as a wide tick, not a bar: the axis does not start at 0.
+            ax.errorbar(i, row[f"test_{metric}"], yerr=row[f"test_{metric}_spread"],
+                        color=color, fmt="_", ms=22, mew=2.5, capsize=5, lw=1.5)
+            ax.plot([i] * len(values), values, "o", color=color, ms=4, alpha=0.7)
+            ax.annotate(f"{row[f'test_{metric}']:.4f}", (i, max(values)),
+                        textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_xticks(range(len(groups)), [row["label"] for row in summary], rotation=30,
+                      ha="right", fontsize=8)
+        ax.set_ylabel(f"test {metric}")
+        seeds = max(len(records) for _, records in groups) if groups else 0
+        ax.set_title(f"Final test {metric}: mean ± std, {seeds} seed{'s' if seeds != 1 else ''}"
+                     f" as dots")
+        ax.grid(True, axis="y", alpha=0.3)
+        if metric == "accuracy":
+            tops = [r["test"]["accuracy"] for r in self.results
+                    if r["test"].get("accuracy") is not None]
+            if tops:
+                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0, max(tops) + 0.03))
+
+    def __repr__(self) -> str:
+        return f"Sweep({len(self.configs())} configs, {len(self.results)} runs)"
