@@ -188,6 +188,10 @@ def test_partial_fit_keeps_the_network_and_the_optimizer_state():
     assert optimizer.t == 3 * 41 and clf.n_iter_ == 41 and len(clf.loss_curve_) == 41
     assert clf.loss_curve_[-1] < clf.loss_curve_[0] and clf.score(x, y) > 0.9
     clf.partial_fit(x[:10], y[:10], classes=[2, 1, 0])          # the same classes again
+    clf.set_params(early_stopping=True, max_iter=3).fit(x, y)
+    assert clf.best_loss_ is None and clf.n_iter_ == 3
+    clf.partial_fit(x, y)                           # continues, watching the training loss
+    assert clf.n_iter_ == 4 and clf.best_loss_ == clf.loss_curve_[-1]
 
 
 def test_partial_fit_refusals():

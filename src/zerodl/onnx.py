@@ -85,9 +85,9 @@ class OnnxGraph:
         self._names.add(name)
         return name
 
-    def weight(self, hint: str, array, dtype=None) -> str:
-        """Store ``array`` (cast to the graph's dtype, or ``dtype``) as an initializer."""
-        array = np.ascontiguousarray(array, dtype=self.dtype if dtype is None else dtype)
+    def weight(self, hint: str, array) -> str:
+        """Store ``array``, cast to the graph's dtype, as an initializer; return its name."""
+        array = np.ascontiguousarray(array, dtype=self.dtype)
         name = self.name(hint)
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} must hold only finite numbers to be exported; it holds "

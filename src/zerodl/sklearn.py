@@ -284,8 +284,9 @@ class _BaseMLP(BaseEstimator):
         if first:
             self._start(settings, X.shape[1], n_out, X.dtype,
                         _generator(settings["random_state"]))
-            self.best_loss_ = np.inf
             self.validation_scores_ = self.best_validation_score_ = None
+        if first or self.best_loss_ is None:    # None: after a fit with early stopping
+            self.best_loss_ = np.inf
         self._train(settings, X, d, 1, None, can_stop=False)
         return self
 
