@@ -74,10 +74,10 @@ from zerodl.optimizers import OPTIMIZERS, Optimizer, get_optimizer
 
 from ._checks import check_bool, check_choice, check_int, check_number, plain
 
-__all__ = ["MLPClassifier", "MLPRegressor", "ACTIVATIONS"]
+__all__ = ["MLPClassifier", "MLPRegressor", "ACTIVATION_NAMES"]
 
 #: ``activation`` names -> zerodl's (sklearn's four, then zerodl's trainable ones).
-ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
+ACTIVATION_NAMES = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                "sigmoid": "sigmoid", "leaky_relu": "leaky_relu"}
 
 #: Largest ``batch_size="auto"``, as in sklearn.
@@ -126,7 +126,7 @@ def _verbose(name: str, value) -> int:
 #: How ``fit`` checks each constructor argument: name -> check(name, value) -> value.
 SETTINGS = {
     "hidden_layer_sizes": _hidden_layer_sizes,
-    "activation": lambda name, value: ACTIVATIONS[check_choice(name, value, ACTIVATIONS)],
+    "activation": lambda name, value: ACTIVATION_NAMES[check_choice(name, value, ACTIVATION_NAMES)],
     "solver": _solver,
     "alpha": lambda name, value: check_number(name, value, low=0.0),
     "batch_size": _batch_size,
