@@ -126,7 +126,8 @@ def _verbose(name: str, value) -> int:
 #: How ``fit`` checks each constructor argument: name -> check(name, value) -> value.
 SETTINGS = {
     "hidden_layer_sizes": _hidden_layer_sizes,
-    "activation": lambda name, value: ACTIVATION_NAMES[check_choice(name, value, ACTIVATION_NAMES)],
+    "activation": lambda name, value: ACTIVATION_NAMES[check_choice(name, value,
+                                                                    ACTIVATION_NAMES)],
     "solver": _solver,
     "alpha": lambda name, value: check_number(name, value, low=0.0),
     "batch_size": _batch_size,
