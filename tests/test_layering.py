@@ -20,13 +20,15 @@ ORDER = ["core", "training", "tools", "faces"]
 
 #: The folder of each layer (docs/architecture.md): a module's layer is that of the folder it
 #: sits in. ``zerodl`` is the package's ``__init__`` (the public names, from core to tools).
-#: The faces are what a person uses: the command line, the playground, and ``book`` (the
-#: book's names, imported by the files of a book course kit).
+#: The faces are what a person or another program uses zerodl through: the command line, the
+#: playground, ``book`` (the book's names, imported by the files of a book course kit), and
+#: the bridges to scikit-learn (``zerodl.sklearn``) and ONNX (``zerodl.onnx``), which import
+#: their optional package at the top and are never imported by ``import zerodl``.
 FOLDERS = {
     "core": "core", "training": "training", "tools": "tools",
     "cli": "faces", "playground": "faces", "book": "faces", "__main__": "faces",
 }
-TOP_LEVEL = {"zerodl": "tools"}
+TOP_LEVEL = {"zerodl": "tools", "sklearn": "faces", "onnx": "faces"}
 
 #: The only imports of zerodl modules allowed inside a function: a command that needs an
 #: optional package imports the tool that uses it when it runs, so that the other commands

@@ -324,17 +324,15 @@ def test_one_class_and_unfitted_are_refused_with_sklearns_words():
         MLPRegressor().predict(x)
 
 
-def test_dropout_and_batch_norm_go_to_mlp_only_when_set():
+def test_dropout_and_batch_norm_build_those_layers():
     x, y = _iris()
-    takes = inspect.signature(zerodl.mlp).parameters
-    MLPClassifier(max_iter=1, dropout=0.0, batch_norm=False).fit(x, y)    # any zerodl
-    for setting, value in (("dropout", 0.5), ("batch_norm", True)):
-        clf = MLPClassifier(max_iter=1, random_state=0, **{setting: value})
-        if setting in takes:
-            clf.fit(x, y)
-        else:
-            with pytest.raises(TypeError, match=setting):
-                clf.fit(x, y)
+    kinds = lambda clf: [type(layer).__name__ for layer in clf.model_.layers]
+    plain = MLPClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(x, y)
+    assert kinds(plain) == ["Dense", "ReLU", "Dense"]
+    both = MLPClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0, dropout=0.5,
+                         batch_norm=True).fit(x, y)
+    assert kinds(both) == ["Dense", "BatchNormalization", "ReLU", "Dropout", "Dense"]
+    assert both.model_.layers[3].rate == 0.5
 
 
 # -- search tools and packaging --------------------------------------------------------------

@@ -49,10 +49,10 @@ except ImportError as exc:              # an optional dependency: say how to get
     raise ImportError('zerodl.onnx needs the onnx package: pip install "zerodl[onnx]" (or pip '
                       'install onnx in a checkout).', name="onnx") from exc
 
-from zerodl.layers import ACTIVATIONS
+from .core.layers import ACTIVATIONS
 
-from ._checks import check_int, plain
-from ._fileio import atomic_write, check_output_path
+from .core._checks import check_int, plain
+from .core._fileio import atomic_write, check_output_path
 
 __all__ = ["export", "to_onnx", "register_converter", "CONVERTERS", "OUTPUTS", "OnnxGraph"]
 

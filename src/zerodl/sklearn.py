@@ -36,8 +36,8 @@ The arguments keep scikit-learn's names and meanings where it has the concept:
   Reaching ``max_iter`` first gives a ``ConvergenceWarning``. ``verbose``: one line per
   epoch on stderr (zerodl's ``verbose=2``).
 
-zerodl's own: ``dropout`` (0.0) and ``batch_norm`` (False), passed to ``zerodl.mlp`` only
-when set, for the zerodl versions whose ``mlp`` takes them.
+zerodl's own: ``dropout`` (0.0) and ``batch_norm`` (False), passed to ``zerodl.mlp``: a
+Dropout layer of that rate and batch normalisation after every hidden Dense layer.
 
 The classifier takes labels of any type sklearn accepts (numbers, strings), binary or
 multiclass, and always has a softmax output with one unit per class: two for a binary
@@ -68,11 +68,11 @@ except ImportError as exc:              # an optional dependency: say how to get
         'zerodl.sklearn needs scikit-learn 1.6 or later: pip install "zerodl[sklearn]" (or '
         'pip install scikit-learn in a checkout).', name="sklearn") from exc
 
-import zerodl
-from zerodl.callbacks import Callback
-from zerodl.optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .core.optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .training.architectures import mlp
+from .training.callbacks import Callback
 
-from ._checks import check_bool, check_choice, check_int, check_number, plain
+from .core._checks import check_bool, check_choice, check_int, check_number, plain
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ACTIVATION_NAMES"]
 
@@ -146,9 +146,6 @@ SETTINGS = {
                                                 high_open=True),
     "batch_norm": check_bool,
 }
-
-#: zerodl's own settings, given to ``zerodl.mlp`` only when they differ from these.
-MLP_EXTRAS = {"dropout": 0.0, "batch_norm": False}
 
 
 def _generator(random_state) -> np.random.Generator:
@@ -293,12 +290,10 @@ class _BaseMLP(BaseEstimator):
 
     def _start(self, settings: dict, n_in: int, n_out: int, dtype, rng) -> None:
         """A new network (``model_``) and optimizer (``optimizer_``); nothing learnt yet."""
-        extras = {name: settings[name] for name, default in MLP_EXTRAS.items()
-                  if settings[name] != default}
-        self.model_ = zerodl.mlp([n_in, *settings["hidden_layer_sizes"], n_out],
-                                 activation=settings["activation"], output=self._output,
-                                 init="glorot", seed=int(rng.integers(2**63 - 1)), dtype=dtype,
-                                 **extras)
+        self.model_ = mlp([n_in, *settings["hidden_layer_sizes"], n_out],
+                          activation=settings["activation"], output=self._output,
+                          init="glorot", seed=int(rng.integers(2**63 - 1)), dtype=dtype,
+                          dropout=settings["dropout"], batch_norm=settings["batch_norm"])
         solver = settings["solver"]
         if isinstance(solver, Optimizer):       # its settings, a state of its own
             self.optimizer_ = type(solver)(**solver.get_config())
