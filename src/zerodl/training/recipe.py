@@ -17,7 +17,6 @@ rate otherwise; ``iters`` 1000 when ``epochs`` is not given either; ``n_train``,
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import os
 from typing import Any, Callable, Mapping
@@ -32,7 +31,7 @@ from ..core.optimizers import OPTIMIZERS, Optimizer
 from ..core.schedules import SCHEDULES, schedule_from_options
 from ..core.settings import (Boolean, Interval, OneOf, Options, Setting, Sizes, check_names)
 from ..core.toy import PLANE, TOY_DATASETS
-from .architectures import mlp
+from .architectures import deep_convnet, mlp, simple_convnet
 from .fit_callbacks import History
 from .model import Sequential
 
@@ -54,14 +53,20 @@ class DataSets:
 
 def _mlp(config: "RunConfig") -> Sequential:
     return mlp(list(config.network()), activation=config.activation, output=config.output,
-               init=config.init, seed=config.seed, **config.extras())
+               init=config.init, seed=config.seed, dropout=config.dropout,
+               batch_norm=config.batch_norm, weight_decay=config.weight_decay)
 
 
 #: Name -> function(config) -> model: a new network family is one line here.
-ARCHITECTURES: dict[str, Callable[["RunConfig"], Sequential]] = {"mlp": _mlp}
-#: Settings the builders take only when they differ from their defaults (not every
-#: builder has them yet).
-EXTRAS = ("dropout", "batch_norm", "weight_decay")
+ARCHITECTURES: dict[str, Callable[["RunConfig"], Sequential]] = {
+    "mlp": _mlp,
+    "simple-cnn": lambda config: simple_convnet(seed=config.seed),
+    "deep-cnn": lambda config: deep_convnet(seed=config.seed),
+}
+#: The convolutional families: MNIST's images as (N, 1, 28, 28), their own fixed layers.
+IMAGE_ARCHITECTURES = ("simple-cnn", "deep-cnn")
+#: Settings of the mlp family only.
+MLP_ONLY = ("layers", "activation", "init", "dropout", "batch_norm", "weight_decay")
 
 POSITIVE = Interval(float, 0, None, closed="neither")
 COUNT = Interval(int, 1)
@@ -205,11 +210,6 @@ class RunConfig:
                                                               ("noise", TOY_NOISE))})
         return self.replace(**changes)
 
-    def extras(self) -> dict[str, Any]:
-        """The settings of ``EXTRAS`` that differ from their defaults."""
-        return {name: getattr(self, name) for name in EXTRAS
-                if getattr(self, name) != SETTINGS[name].default}
-
     def steps_per_epoch(self, n: int) -> int:
         """Batches in one pass over ``n`` samples: ceil(n / batch), the last one shorter
         (a batch larger than the data is the whole data)."""
@@ -241,7 +241,7 @@ class RunConfig:
             raise ValueError("activation must not be 'step' with hidden layers: step has no "
                              "gradient to train with; got 'step'.")
         self._check_schedule()
-        self._check_extras()
+        self._check_architecture()
 
     def _check_schedule(self) -> None:
         given = {name: getattr(self, name) for name in SCHEDULE_OPTIONS
@@ -252,12 +252,19 @@ class RunConfig:
                              f"schedule, and none is chosen; got {name}={value!r}.")
         self.build_schedule()       # the schedule's own checks, before any work
 
-    def _check_extras(self) -> None:
-        builder = inspect.signature(mlp).parameters
-        for name, value in self.extras().items():
-            if name not in builder:
-                raise ValueError(f"{name} must be {SETTINGS[name].default!r}: this version's "
-                                 f"mlp has no {name} yet; got {value!r}.")
+    def _check_architecture(self) -> None:
+        if self.arch not in IMAGE_ARCHITECTURES:
+            return
+        if self.dataset != "mnist" or self.output != "softmax":
+            raise ValueError(f"arch {self.arch!r} must train on mnist with the softmax output "
+                             f"(it is the book's network for MNIST's images); got dataset="
+                             f"{self.dataset!r}, output={self.output!r}.")
+        changed = [name for name in MLP_ONLY
+                   if getattr(self, name) != SETTINGS[name].default]
+        if changed:
+            raise ValueError(f"{changed[0]} is a setting of arch 'mlp'; arch {self.arch!r} has "
+                             f"the book's fixed layers; got {changed[0]}="
+                             f"{getattr(self, changed[0])!r}.")
 
     # -- the run --------------------------------------------------------------------------
     def load_data(self, *, data_dir: str | os.PathLike | None = None,
@@ -276,8 +283,11 @@ class RunConfig:
                 mnist_loader(one_hot_label=one_hot, data_dir=data_dir) if mnist_loader
                 else _mnist(one_hot, None if data_dir is None else str(data_dir),
                             os.environ.get("ZERODL_DATA_DIR")))
-            return ((train[0][:self.n_train], train[1][:self.n_train]),
-                    (test[0][:self.n_test], test[1][:self.n_test]))
+            (x, d), (x_test, d_test) = ((train[0][:self.n_train], train[1][:self.n_train]),
+                                        (test[0][:self.n_test], test[1][:self.n_test]))
+            if self.arch in IMAGE_ARCHITECTURES:        # images: (N, 1, 28, 28), no copy
+                x, x_test = x.reshape(-1, 1, 28, 28), x_test.reshape(-1, 1, 28, 28)
+            return (x, d), (x_test, d_test)
         config = self.resolved()
         draws = []
         for part, n in ((0, config.n_train), (1, config.n_test)):
