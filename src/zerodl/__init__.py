@@ -7,7 +7,7 @@ import sys as _sys
 
 from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
                    optimizers, regularizers, schedules, toy)
-from .training import architectures, callbacks, checkpoint, loop, model, recipe
+from .training import architectures, callbacks, checkpoint, files, loop, model, recipe
 from .tools import (compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps,
                    trace)
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy
@@ -17,7 +17,8 @@ from .core.layers import (AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout,
 from .core.metrics import confusion_matrix
 from .training.architectures import deep_convnet, mlp, simple_convnet
 from .training.fit_callbacks import History
-from .training.model import Sequential, load
+from .training.files import load
+from .training.model import Sequential
 from .training.recipe import RunConfig
 from .tools.gradcheck import gradient_check, gradient_errors
 from .tools.layer_stats import LayerStats

@@ -10,7 +10,7 @@ import argparse
 from ..tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                                 plot_layer_stats, plot_mistakes, plot_weights)
 from ..tools.layer_stats import LayerStats
-from ..training.model import load
+from ..training.files import load
 from ..training.recipe import SETTINGS, RunConfig
 from ..core._fileio import check_output_path
 from .common import add_settings, given_settings, positive

@@ -2,23 +2,23 @@
 
 ``Sequential`` runs the layers forward and backward and owns their arrays under the course's
 names (``params["W1"]``); its ``fit`` is the training loop of ``loop.py``. ``mlp`` and the
-other ready-made networks are in ``architectures.py``; ``load`` reads a model file.
+other ready-made networks are in ``architectures.py``; ``load`` (``files.py``) reads a model
+file back.
 """
 from __future__ import annotations
 
 import math
 import os
-import zipfile
 from typing import Sequence
 
 import numpy as np
 
-from ..core._checks import check_array, check_labels, check_path, check_seed, plain
-from ..core.io import check_params, invalid_file, read_model, save_model
-from ..core.layers import Dense, Layer, ParamDict, Step, accepts, layer_from_config
+from ..core._checks import check_array, check_labels, check_seed
+from ..core.io import save_model
+from ..core.layers import Dense, Layer, ParamDict, Step
 from ..core.losses import Output, get_output
 from ..core.optimizers import clip_grad_norm, clip_grad_value
-from .checkpoint import STATE_KEY
+from .assembly import build_layers, call_plan, checked_layers, numbered_arrays
 from .fit_callbacks import History
 from .loop import TrainingRun
 
@@ -43,10 +43,10 @@ class Sequential:
     def __init__(self, layers: Sequence[Layer], output="softmax",
                  seed: int | np.random.Generator | None = None,
                  input_shape: Sequence[int] | None = None) -> None:
-        self.layers = _checked_layers(layers)
+        self.layers = checked_layers(layers)
         check_seed("seed", seed)
         self.output: Output = get_output(output)
-        self.input_shape, (n_out,) = _build(self.layers, input_shape)
+        self.input_shape, (n_out,) = build_layers(self.layers, input_shape)
         self._n_out = n_out
         if self.output.name == "softmax" and n_out < 2:
             raise ValueError(f"a softmax output must have at least 2 units (with 1 its "
@@ -61,10 +61,10 @@ class Sequential:
         if len(dtypes) != 1:
             raise ValueError(f"all layers must share one dtype; got {sorted(map(str, dtypes))}.")
         self.dtype = dtypes.pop()
-        self._params = ParamDict(_numbered(self.layers, "params"), "params")
-        self._grads = ParamDict(_numbered(self.layers, "grads"), "grads")
-        self._buffers = ParamDict(_numbered(self.layers, "buffers"), "buffers")
-        self._plan = _plan(self.layers)
+        self._params = ParamDict(numbered_arrays(self.layers, "params"), "params")
+        self._grads = ParamDict(numbered_arrays(self.layers, "grads"), "grads")
+        self._buffers = ParamDict(numbered_arrays(self.layers, "buffers"), "buffers")
+        self._plan = call_plan(self.layers)
         self._work: tuple | None = None       # training's work arrays (_work_arrays)
         # The last layer's output u may be overwritten by the output layer (softmax in place)
         # only when no layer keeps it for backward: a Dense keeps its input, not its output;
@@ -414,135 +414,3 @@ class Sequential:
             sizes = f"{'x'.join(map(str, self.input_shape))} -> {self.n_out}"
         return (f"Sequential({sizes}, output={self.output.name!r}, "
                 f"dtype={self.dtype.name})")
-
-
-def _checked_layers(layers) -> list[Layer]:
-    if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"layers must be a list of zerodl Layers; got {layers!r}.")
-    layers = list(layers)
-    if not layers:
-        raise ValueError("layers must hold at least one layer; got an empty list.")
-    first_use: dict[int, int] = {}
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, Layer):
-            raise TypeError(f"layers[{i}] must be a zerodl Layer; got {layer!r}.")
-        # A layer caches its input or output for backward: used twice, the second
-        # forward overwrites what the first use's backward needs.
-        j = first_use.setdefault(id(layer), i)
-        if j != i:
-            raise ValueError(f"layers must hold each layer object once; got the same "
-                             f"{type(layer).__name__} object at layers[{j}] and "
-                             f"layers[{i}]. Create a new layer for each position.")
-    return layers
-
-
-def _build(layers: list[Layer], input_shape) -> tuple[tuple, tuple]:
-    """Build each layer for the shape it receives; return the checked input shape and the
-    output's (one number: the outputs per sample)."""
-    if input_shape is None:
-        # Read from the first Dense layer, past layers that keep the shape (activations).
-        first = next((layer for layer in layers if not layer.keeps_shape), None)
-        if not isinstance(first, Dense):
-            raise ValueError(f"input_shape must be given when the first layer is not Dense "
-                             f"(one sample's shape, e.g. input_shape=(1, 28, 28) for MNIST "
-                             f"images); the first layer is {layers[0]!r}.")
-        shape = (first.n_in,)
-    else:
-        if isinstance(input_shape, (int, np.integer)):
-            input_shape = (input_shape,)
-        try:
-            shape = tuple(int(s) for s in input_shape)
-        except (TypeError, ValueError):
-            shape = ()
-        if not shape or any(s < 1 for s in shape) or len(shape) != len(list(input_shape)):
-            raise ValueError(f"input_shape must be one sample's shape, a tuple of sizes >= 1 "
-                             f"such as (784,) or (1, 28, 28); got {plain(input_shape)!r}.")
-    first = shape
-    width_from = None
-    for layer in layers:
-        if isinstance(layer, Dense) and isinstance(width_from, Dense) and \
-                shape != (layer.n_in,):
-            raise ValueError(f"layer sizes do not chain: a Dense layer with "
-                             f"n_out={width_from.n_out} is followed by one with "
-                             f"n_in={layer.n_in}.")
-        layer.build(shape)
-        shape = tuple(layer.output_shape(shape))
-        if isinstance(layer, Dense) or layer.params:
-            width_from = layer
-    if len(shape) != 1:
-        raise ValueError(f"the last layer must give one row of outputs per sample; "
-                         f"{layers[-1]!r} gives shape {shape}. End the network with "
-                         f"Flatten() and a Dense layer.")
-    return first, shape
-
-
-def _numbered(layers: list[Layer], what: str) -> dict[str, np.ndarray]:
-    """The layers' ``params``, ``grads`` or ``buffers`` under the model's keys: each name
-    numbered by the layers holding one (``W1, b1, W2, ...``, ``gamma1, ...``)."""
-    arrays: dict[str, np.ndarray] = {}
-    counts: dict[str, int] = {}
-    for layer in layers:
-        own = getattr(layer, "params" if what == "grads" else what)
-        for name in own:
-            counts[name] = counts.get(name, 0) + 1
-            arrays[f"{name}{counts[name]}"] = getattr(layer, what)[name]
-    return arrays
-
-
-def _plan(layers: list[Layer]) -> list[tuple]:
-    """Per layer: (layer, forward takes out=, may work in place after a Dense,
-    backward takes out= and need_dx=, comes right before a Dense, forward takes training=)."""
-    plan = []
-    for i, layer in enumerate(layers):
-        takes_out = accepts(layer.forward, "out")
-        back_out = accepts(layer.backward, "out") and accepts(layer.backward, "need_dx")
-        after_dense = i > 0 and isinstance(layers[i - 1], Dense) and not isinstance(layer, Dense)
-        before_dense = (i + 1 < len(layers) and isinstance(layers[i + 1], Dense)
-                        and not isinstance(layer, Dense))
-        plan.append((layer, takes_out, after_dense, back_out, before_dense,
-                     accepts(layer.forward, "training")))
-    return plan
-
-
-def load(path: str | os.PathLike) -> Sequential:
-    """Read a model written by ``model.save``; raise ``ValueError`` for anything else.
-
-    A missing file is ``FileNotFoundError``; any other problem (not an archive, damaged,
-    object arrays, unknown format version, arrays whose names, shapes or dtypes do not fit
-    the architecture, NaN or infinite weights) is a ``ValueError`` naming the file. The
-    format and its checks are in ``zerodl.io``.
-    """
-    path = check_path("path", path)
-    if _is_checkpoint(path):
-        raise ValueError(f"{path} is a training checkpoint written by fit(checkpoint=...) or "
-                         f"zerodl train --checkpoint, not a model file: continue its run with "
-                         f"fit(resume=...) or zerodl train --resume {path}, and write a model "
-                         f"file with model.save or zerodl train --save.")
-    config, arrays = read_model(path)
-    try:
-        layers = [layer_from_config(c, config["dtype"]) for c in config["layers"]]
-        model = Sequential(layers, output=config["output"],
-                           input_shape=config.get("input_shape"))
-    except (KeyError, TypeError, ValueError, MemoryError) as exc:
-        raise invalid_file(path, f"its architecture is invalid ({type(exc).__name__}: "
-                                 f"{exc})") from None
-    check_params(path, arrays, {**model.params, **model.buffers})
-    for table in (model.params, model.buffers):
-        for key, target in table.items():
-            target[...] = arrays[key]
-    for layer, c in zip(layers, config["layers"]):
-        if "init" in c:
-            layer.init = c["init"]
-    return model
-
-
-def _is_checkpoint(path) -> bool:
-    """Whether ``path`` is an archive holding a checkpoint's header (its zip directory only
-    is read, nothing is decompressed)."""
-    if not path.is_file():          # a FIFO would block the reading; read_model reports it
-        return False
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return f"{STATE_KEY}.npy" in archive.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
-        return False
