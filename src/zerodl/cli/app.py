@@ -119,11 +119,25 @@ def _check_train_args(args) -> None:
     _check_distinct(args, "--plot", "--save", "--checkpoint" if args.checkpoint else "--resume")
 
 
+def _network_words(config) -> str:
+    """The network in a few words for a figure's title: its sizes or family, and day 2's
+    cures when they are on."""
+    if config.arch != "mlp":
+        return config.arch
+    words = [f"{'-'.join(map(str, config.network()))} {config.activation}, init {config.init}"]
+    if config.batch_norm:
+        words.append("batch norm")
+    if config.dropout:
+        words.append(f"dropout {config.dropout:g}")
+    if config.weight_decay:
+        words.append(f"weight decay {config.weight_decay:g}")
+    return ", ".join(words)
+
+
 def _write_results(args, config, model, history, optimizer, say) -> None:
     """Write the model (``--save``) and the curves (``--plot``); the model first, the most
     costly to lose, and a failed write does not stop the next one."""
-    title = (f"{config.dataset if config.toy else 'MNIST'} "
-             f"{'-'.join(map(str, config.network()))} {config.activation}, init {config.init}, "
+    title = (f"{config.dataset if config.toy else 'MNIST'} {_network_words(config)}, "
              f"{optimizer}, batch {config.batch_size}")
     writes = []
     if args.save:

@@ -185,6 +185,19 @@ class Optimizer:
         self.t = state["t"]
         self.buffers = state["buffers"]
 
+    def restore_state(self, state: dict) -> None:
+        """Put back a state that this optimizer's own ``state_dict()`` returned earlier in the
+        same run: the step count and the buffers (copied), the settings left as they are.
+
+        What ``fit`` uses to go back to an epoch's start after a divergence: nothing needs
+        checking (the state is the optimizer's own), and unlike ``load_state_dict`` it does
+        not rebuild the optimizer from its config, which a subclass with a constructor of its
+        own may not accept.
+        """
+        self.t = state["t"]
+        self.buffers = {name: {k: v.copy() for k, v in table.items()}
+                        for name, table in state["buffers"].items()}
+
     # -- the step ------------------------------------------------------------------------
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """One step: ``params[key]`` changes in place for every key; ``grads`` is only read.

@@ -16,7 +16,8 @@ import numpy as np
 
 from .plotting import new_figure, save_png
 from ..core.optimizers import OPTIMIZERS
-from ..training.recipe import BatchOrder, RunConfig
+from ..training.callbacks import Callback
+from ..training.recipe import RunConfig
 
 #: The comparison's own run: the course's MNIST network widened to 100 hidden units, He
 #: initialisation, 3 epochs; every other setting is ``RunConfig``'s default.
@@ -44,31 +45,54 @@ def compare_optimizers(names: Sequence[str], x_train, d_train, x_test, d_test, *
     for name in names:
         run = config.replace(optimizer=name, lr=lrs.get(name, OPTIMIZERS.get(name)().lr))
         model, optimizer = run.build_model(), run.build_optimizer()
-        x = model.prepare_inputs(x_train)
-        d = model.prepare_labels(d_train, len(x))
-        xt = model.prepare_inputs(x_test)
-        dt = model.prepare_labels(d_test, len(xt))
-        batches = BatchOrder(len(x), run.batch_size, run.seed)   # the same for every optimizer
-        losses, eval_steps, accuracy = [], [0], [model.evaluate_prepared(xt, dt)["accuracy"]]
-        seconds = 0.0
-        for step in range(1, run.total_steps(len(x)) + 1):
-            begin = time.perf_counter()
-            idx = batches.next()
-            loss, _ = model.train_step(x[idx], d[idx], optimizer)
-            seconds += time.perf_counter() - begin
-            losses.append(loss)
-            if step % eval_every == 0:
-                eval_steps.append(step)
-                accuracy.append(model.evaluate_prepared(xt, dt)["accuracy"])
-        if eval_steps[-1] != len(losses):
-            eval_steps.append(len(losses))
-            accuracy.append(model.evaluate_prepared(xt, dt)["accuracy"])
-        results[name] = {"optimizer": repr(optimizer), "lr": optimizer.lr, "loss": losses,
-                         "eval_step": eval_steps, "test_accuracy": accuracy,
-                         "steps_per_epoch": run.steps_per_epoch(len(x)), "seconds": seconds}
+        test = (model.prepare_inputs(x_test), None)
+        test = (test[0], model.prepare_labels(d_test, len(test[0])))
+        curves = _Curves(test, eval_every)
+        # fit's own loop and batches, those of RunConfig.train for this seed
+        run.fit(model, optimizer, data=((x_train, d_train), None), callbacks=[curves],
+                verbose=0)
+        results[name] = {"optimizer": repr(optimizer), "lr": optimizer.lr,
+                         "loss": curves.losses, "eval_step": curves.eval_steps,
+                         "test_accuracy": curves.accuracy,
+                         "steps_per_epoch": run.steps_per_epoch(len(x_train)),
+                         "seconds": curves.seconds}
         if progress is not None:
             progress(name, results[name])
     return results
+
+
+class _Curves(Callback):
+    """Every step's loss, the test accuracy every ``every`` steps (from step 0 and at the
+    end), and the time spent in the steps themselves (evaluation left out)."""
+
+    def __init__(self, test: tuple, every: int) -> None:
+        super().__init__()
+        self.test, self.every = test, every
+        self.losses: list[float] = []
+        self.eval_steps: list[int] = []
+        self.accuracy: list[float] = []
+        self.seconds = 0.0
+        self._begin = 0.0
+
+    def _evaluate(self, step: int) -> None:
+        self.eval_steps.append(step)
+        self.accuracy.append(self.model.evaluate_prepared(*self.test)["accuracy"])
+
+    def on_train_begin(self, logs=None):
+        self._evaluate(0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._begin = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds += time.perf_counter() - self._begin
+        self.losses.append(logs["loss"])
+        if logs["step"] % self.every == 0:
+            self._evaluate(logs["step"])
+
+    def on_train_end(self, logs=None):
+        if self.eval_steps[-1] != len(self.losses):
+            self._evaluate(len(self.losses))
 
 
 def _smooth(values: Sequence[float], window: int) -> np.ndarray:

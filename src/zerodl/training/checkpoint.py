@@ -35,6 +35,7 @@ import numpy as np
 from ..core._checks import check_path
 from ..core._fileio import atomic_write
 from ..core.io import check_params, invalid_file, read_header, read_npz
+from .progress import steps_per_epoch
 
 FORMAT = "zerodl-checkpoint"
 VERSION = 1
@@ -163,7 +164,7 @@ def _check_same_run(path: str, saved_model: dict, opt: dict, progress: dict, mod
                                  f"got {loss_sum!r}", WHAT)
     # The counts must describe a point this run can reach: resuming would otherwise divide
     # by zero or skip the rest of an epoch after the weights were restored.
-    per_epoch = math.ceil(n_samples / batch_size)
+    per_epoch = steps_per_epoch(n_samples, batch_size)
     epoch, step, batches = progress["epoch"], progress["step"], progress["batches"]
     rules = ((batches < per_epoch, f"'batches' ({batches}) must be below the {per_epoch} "
                                    f"batches of an epoch"),

@@ -136,10 +136,7 @@ class Guard:
             p[...] = self.params[key]
         for key, b in self.model.buffers.items():
             b[...] = self.buffers[key]
-        # Not load_state_dict: that rebuilds the optimizer from its config, which a subclass
-        # with its own constructor may not accept; the step count and buffers are the state.
-        self.optimizer.t = self.state["t"]
-        self.optimizer.buffers = self.state["buffers"]
+        self.optimizer.restore_state(self.state)
 
     def _go_back_if_not_finite(self) -> bool:
         """``_go_back`` if any weight is NaN or infinite; say whether it did."""

@@ -17,7 +17,6 @@ rate otherwise; ``iters`` 1000 when ``epochs`` is not given either; ``n_train``,
 from __future__ import annotations
 
 import functools
-import math
 import os
 from typing import Any, Callable, Mapping
 
@@ -34,6 +33,7 @@ from ..core.toy import PLANE, TOY_DATASETS
 from .architectures import deep_convnet, mlp, simple_convnet
 from .fit_callbacks import History
 from .model import Sequential
+from .progress import steps_per_epoch
 
 #: The course's network of each kind of data set, by (inputs, outputs).
 COURSE_HIDDEN = {"mnist": [40], "toy": [16]}
@@ -213,7 +213,7 @@ class RunConfig:
     def steps_per_epoch(self, n: int) -> int:
         """Batches in one pass over ``n`` samples: ceil(n / batch), the last one shorter
         (a batch larger than the data is the whole data)."""
-        return math.ceil(n / min(self.batch_size, n))
+        return steps_per_epoch(n, self.batch_size)
 
     def total_steps(self, n: int) -> int:
         """The run's length in steps on ``n`` training samples."""
