@@ -82,20 +82,7 @@ def trace(model, x, d=None, lang: str = "ja", print_fn: Callable[[str], None] | 
     say(f"=== {labels['forward']}: {model!r} ===")
     show("x", x)
 
-    # Forward, one layer at a time, so that each total input u and output z is seen.
-    h, i = x, 0
-    for layer in model.layers:
-        h = layer.forward(h)
-        if isinstance(layer, Dense):
-            i += 1
-            values[f"W{i}"], values[f"b{i}"], values[f"u{i}"] = layer.W.copy(), layer.b.copy(), h.copy()
-            show("W", layer.W, i)
-            show("b", layer.b, i)
-            show("u", h, i)
-        else:
-            values[f"z{i}"] = h.copy()
-            show("z", h, i, f" ({type(layer).__name__})")
-    u_out = h
+    u_out = _forward(model, x, values, show)
     y = model.output.predict(u_out)
     values["y"] = np.array(y, copy=True)
     show("y", y, note=f" ({model.output.name})")
@@ -110,8 +97,32 @@ def trace(model, x, d=None, lang: str = "ja", print_fn: Callable[[str], None] | 
     say(f"*** {labels['loss']} ({model.output.loss_name}) ***")
     say(f"{loss:.{max(precision, 6)}g}")
 
-    # Backward: the gradient arriving at a Dense layer's output is dE/du of that layer.
     say(f"=== {labels['backward']} ===")
+    _backward(model, delta, values, show)
+    return values
+
+
+def _forward(model, x, values: dict, show) -> np.ndarray:
+    """Forward, one layer at a time, so that each total input u and output z is seen;
+    return the last layer's output u."""
+    h, i = x, 0
+    for layer in model.layers:
+        h = layer.forward(h)
+        if isinstance(layer, Dense):
+            i += 1
+            values[f"W{i}"], values[f"b{i}"], values[f"u{i}"] = (layer.W.copy(), layer.b.copy(),
+                                                                 h.copy())
+            show("W", layer.W, i)
+            show("b", layer.b, i)
+            show("u", h, i)
+        else:
+            values[f"z{i}"] = h.copy()
+            show("z", h, i, f" ({type(layer).__name__})")
+    return h
+
+
+def _backward(model, delta: np.ndarray, values: dict, show) -> None:
+    """Backward: the gradient arriving at a Dense layer's output is dE/du of that layer."""
     i = len(model.dense)
     for layer in reversed(model.layers):
         if isinstance(layer, Dense):
@@ -123,7 +134,6 @@ def trace(model, x, d=None, lang: str = "ja", print_fn: Callable[[str], None] | 
     for i in range(1, len(model.dense) + 1):
         show("dW", model.grads[f"W{i}"], i)
         show("db", model.grads[f"b{i}"], i)
-    return values
 
 
 def course_232() -> Sequential:

@@ -114,7 +114,7 @@ def plain_loop(x, d, sizes, batch, opt, lr, steps, weights, seed):
     gWs, gbs = grads[:len(Ws)], grads[len(Ws):]
     if opt == "adam":
         state = [(np.zeros_like(p), np.zeros_like(p), np.empty_like(p)) for p in params]
-    n, L = len(x), len(Ws)
+    n = len(x)
     cache = {}
 
     def buffers(m):              # per batch size: the last batch of an epoch may be smaller
@@ -135,36 +135,9 @@ def plain_loop(x, d, sizes, batch, opt, lr, steps, weights, seed):
                     break
                 idx = order[start:start + batch]
                 m = len(idx)
-                xb, hs, dhs, masks, col, rows = buffers(m)
+                xb = buffers(m)[0]
                 np.take(x, idx, axis=0, out=xb)
-                db = d[idx]
-                a = xb
-                for l in range(L):                            # forward
-                    np.matmul(a, Ws[l], out=hs[l])
-                    hs[l] += bs[l]
-                    if l < L - 1:
-                        np.maximum(hs[l], 0, out=hs[l])
-                    a = hs[l]
-                u = hs[-1]                                    # softmax cross-entropy
-                np.max(u, axis=1, keepdims=True, out=col)
-                u -= col
-                loss_sum -= u[rows, db].sum()
-                np.exp(u, out=u)
-                np.sum(u, axis=1, keepdims=True, out=col)
-                loss_sum += np.log(col).sum()
-                u /= col
-                u[rows, db] -= 1
-                u *= F32(1 / m)
-                dy = u
-                for l in range(L - 1, -1, -1):                # backward
-                    a = xb if l == 0 else hs[l - 1]
-                    np.matmul(a.T, dy, out=gWs[l])
-                    np.sum(dy, axis=0, out=gbs[l])
-                    if l > 0:
-                        np.matmul(dy, Ws[l].T, out=dhs[l - 1])
-                        np.greater(hs[l - 1], 0, out=masks[l - 1])
-                        dhs[l - 1] *= masks[l - 1]
-                        dy = dhs[l - 1]
+                loss_sum += _plain_gradients(xb, d[idx], Ws, bs, gWs, gbs, buffers(m))
                 t += 1
                 if opt == "sgd":
                     for p, g in zip(params, grads):
@@ -177,6 +150,41 @@ def plain_loop(x, d, sizes, batch, opt, lr, steps, weights, seed):
         return loss_sum
 
     return train, (Ws, bs)
+
+
+def _plain_gradients(xb, db, Ws, bs, gWs, gbs, work) -> float:
+    """Forward, softmax cross-entropy and backward of one batch into ``gWs``/``gbs``, in the
+    preallocated ``work`` arrays; return the batch's summed loss."""
+    _, hs, dhs, masks, col, rows = work
+    L, m = len(Ws), len(xb)
+    a = xb
+    for l in range(L):                            # forward
+        np.matmul(a, Ws[l], out=hs[l])
+        hs[l] += bs[l]
+        if l < L - 1:
+            np.maximum(hs[l], 0, out=hs[l])
+        a = hs[l]
+    u = hs[-1]                                    # softmax cross-entropy
+    np.max(u, axis=1, keepdims=True, out=col)
+    u -= col
+    loss = -u[rows, db].sum()
+    np.exp(u, out=u)
+    np.sum(u, axis=1, keepdims=True, out=col)
+    loss += np.log(col).sum()
+    u /= col
+    u[rows, db] -= 1
+    u *= F32(1 / m)
+    dy = u
+    for l in range(L - 1, -1, -1):                # backward
+        a = xb if l == 0 else hs[l - 1]
+        np.matmul(a.T, dy, out=gWs[l])
+        np.sum(dy, axis=0, out=gbs[l])
+        if l > 0:
+            np.matmul(dy, Ws[l].T, out=dhs[l - 1])
+            np.greater(hs[l - 1], 0, out=masks[l - 1])
+            dhs[l - 1] *= masks[l - 1]
+            dy = dhs[l - 1]
+    return float(loss)
 
 
 def plain_predict(Ws, bs, x):
