@@ -94,14 +94,23 @@ def test_dense_float32_everywhere():
 
 
 def test_layer_config_round_trip():
-    for layer in [Dense(3, 2, init=0.01), LeakyReLU(0.2), *(c() for n, c in ACTIVATIONS.items()
-                                                             if n != "leaky_relu")]:
+    from zerodl.layers import (LAYER_TYPES, AvgPool2D, BatchNormalization, Conv2D, Dropout,
+                               Flatten, MaxPool2D)
+    from zerodl.regularizers import L2
+    day2 = [Dense(3, 2, kernel_regularizer=L2(0.1)), Flatten(), Dropout(0.3, seed=1),
+            BatchNormalization(momentum=0.8, n_features=4), Conv2D(1, 2, (3, 2), stride=1,
+                                                                 padding=1),
+            MaxPool2D(2), AvgPool2D(3, stride=1, padding=1)]
+    assert {type(layer).__name__ for layer in day2} | {"Dense", "LeakyReLU"} | {
+        c.__name__ for _, c in ACTIVATIONS.items()} == set(LAYER_TYPES)     # every type tried
+    for layer in [Dense(3, 2, init=0.01), LeakyReLU(0.2), *day2,
+                  *(c() for n, c in ACTIVATIONS.items() if n != "leaky_relu")]:
         rebuilt = layer_from_config(layer.get_config())
         assert type(rebuilt) is type(layer)
         assert {k: v for k, v in rebuilt.get_config().items() if k != "init"} == \
                {k: v for k, v in layer.get_config().items() if k != "init"}
     with pytest.raises(ValueError, match="layer type must be one of"):
-        layer_from_config({"type": "Conv2D"})
+        layer_from_config({"type": "Conv3D"})
 
 
 def test_unknown_activation_lists_valid_names():
