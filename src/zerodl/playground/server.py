@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,8 +35,9 @@ from starlette.staticfiles import StaticFiles
 
 from ..core.datasets import MNISTUnavailable, load_mnist
 from ..core.optimizers import OPTIMIZERS
-from .session import (ACTIVATIONS, DATASETS, INITS, LIMITS, PUBLISH_EVERY, ConfigError,
-                      PlaygroundConfig, TrainingSession, make_data, parse_config)
+from .config import (ACTIVATIONS, DATASETS, INITS, LIMITS, Busy, ConfigError, PlaygroundConfig,
+                     parse_config)
+from .session import PUBLISH_EVERY, TrainingSession, make_data
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
@@ -136,6 +138,9 @@ async def _json_body(request: Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ConfigError("the request body is not valid JSON.") from None
+    except RecursionError:          # [[[[...]]]]: deeper than Python's parser goes
+        raise ConfigError("the request body must not nest more deeply than "
+                          f"{sys.getrecursionlimit()} levels.") from None
 
 
 def _error(exc: Exception, status: int = 400) -> JSONResponse:
@@ -196,10 +201,28 @@ async def control(request: Request) -> Response:
     elif action == "pause":
         await asyncio.to_thread(session.pause)
     elif action == "step":
-        await asyncio.to_thread(session.advance, steps)
+        try:
+            await _advance(request, session, steps)
+        except Busy as exc:
+            return _error(exc, 409)
     else:
         session = await asyncio.to_thread(playground.configure, session.config)
-    return JSONResponse({"step": session.step, "status": session.status})
+    return JSONResponse({"step": session.step, "status": session.status,
+                         "error": session.error})
+
+
+async def _advance(request: Request, session: TrainingSession, steps: int) -> None:
+    """Train ``steps`` steps in a worker thread; a client that goes away cancels them."""
+    cancel = threading.Event()
+    work = asyncio.ensure_future(asyncio.to_thread(session.advance, steps, cancel))
+    try:
+        while not work.done():
+            await asyncio.wait({work}, timeout=0.1)
+            if not work.done() and await request.is_disconnected():
+                cancel.set()
+        await work
+    finally:
+        cancel.set()        # this request cancelled (shutdown): the thread stops too
 
 
 async def trace(request: Request) -> Response:
@@ -221,7 +244,8 @@ async def snapshot(request: Request) -> Response:
 
 async def stream(request: Request) -> Response:
     limit = request.query_params.get("limit", "0")
-    if not limit.isdigit() or int(limit) > 100000:
+    # isdigit alone takes "²", which int() refuses: ASCII digits only.
+    if not (limit.isascii() and limit.isdigit()) or int(limit) > 100000:
         return _error(ConfigError(f"limit must be an integer in [0, 100000]; got {limit[:20]!r}."))
     playground, limit = _playground(request), int(limit)
 
