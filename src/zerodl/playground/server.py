@@ -35,7 +35,8 @@ from starlette.staticfiles import StaticFiles
 
 from ..core.datasets import MNISTUnavailable, load_mnist
 from ..core.optimizers import OPTIMIZERS
-from .config import (ACTIVATIONS, DATASETS, INITS, LIMITS, Busy, ConfigError, PlaygroundConfig,
+from .config import (ACTIVATIONS, CLASSIFICATION_OUTPUTS, DATASETS, FEATURES, INITS, LIMITS,
+                     REGRESSION_SETS, REGULARIZATIONS, Busy, ConfigError, PlaygroundConfig,
                      parse_config)
 from .session import PUBLISH_EVERY, TrainingSession, make_data
 
@@ -159,6 +160,8 @@ async def options(request: Request) -> Response:
     return JSONResponse({
         "datasets": list(DATASETS), "activations": list(ACTIVATIONS), "inits": list(INITS),
         "optimizers": list(OPTIMIZERS.names()), "limits": LIMITS,
+        "regression_sets": list(REGRESSION_SETS), "outputs": list(CLASSIFICATION_OUTPUTS),
+        "features": list(FEATURES), "regularizations": list(REGULARIZATIONS),
         "defaults": PlaygroundConfig().to_json(),
         "config": _playground(request).session.config.to_json(),
     })

@@ -27,10 +27,11 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.errors import TrainingDiverged
-from ..core.layers import Dense
+from ..core.layers import Dense, Dropout
 from ..core.metrics import confusion_matrix
 from ..training.loop import TrainingRun
 from .config import Busy, ConfigError, PlaygroundConfig
+from .features import build_model, feature_inputs, load_gauss_mix
 
 BOUNDARY_GRID = 64      # decision boundary: predictions on a 64 x 64 grid (smooth edges)
 NEURON_GRID = 20        # each hidden neuron's map: a coarser grid keeps the snapshot small
@@ -62,14 +63,18 @@ def make_data(config: PlaygroundConfig, mnist_loader: Callable | None = None) ->
     go to the caller.
     """
     loader = None if mnist_loader is None else lambda **options: mnist_loader()  # softmax
-    (x, d), (x_test, d_test) = config.run_config().load_data(mnist_loader=loader)
+    if config.dataset == "reg-gauss":       # the page's own set
+        (x, d), (x_test, d_test) = load_gauss_mix(config)
+    else:
+        (x, d), (x_test, d_test) = config.run_config().load_data(mnist_loader=loader)
     if config.dataset == "mnist":
         return Data(x, d, x_test, d_test, 10)
     # The plane shown: the data's range with a margin, square so that circles look round.
     points = np.concatenate([x, x_test])
     centre = (points.min(axis=0) + points.max(axis=0)) / 2
     half = max(float(np.max(points.max(axis=0) - points.min(axis=0))) / 2 * 1.1, 1e-3)
-    return Data(x, d, x_test, d_test, 2, lo=centre - half, hi=centre + half)
+    return Data(x, d, x_test, d_test, 0 if config.regression else 2, lo=centre - half,
+                hi=centre + half)
 
 
 def grid_points(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
@@ -125,15 +130,17 @@ class TrainingSession:
         self.config = config
         self.data = data
         self.mnist = config.dataset == "mnist"
-        run = config.run_config()
-        self.model, self.optimizer = run.build_model(), run.build_optimizer()
+        self.model = build_model(config)
+        self.optimizer = config.run_config().build_optimizer()
+        features = config.features
         # The run of RunConfig.train (fit's batches, from the same seed), without an end.
-        self.run = TrainingRun(self.model, data.x_train, data.d_train, epochs=ENDLESS_EPOCHS,
+        self.run = TrainingRun(self.model, feature_inputs(data.x_train, features), data.d_train,
+                               epochs=ENDLESS_EPOCHS,
                                batch_size=config.batch_size, optimizer=self.optimizer,
                                seed=config.seed, verbose=0)
         self._steps = iter(self.run)
         self.x_train, self.d_train = self.run.x, self.run.d
-        self.x_test = self.model.prepare_inputs(data.x_test)
+        self.x_test = self.model.prepare_inputs(feature_inputs(data.x_test, features))
         self.d_test = self.model.prepare_labels(data.d_test, len(self.x_test))
         self.step = 0
         self.curves: dict[str, list] = {"step": [], "train_loss": [], "test_loss": [],
@@ -152,8 +159,10 @@ class TrainingSession:
         self._generation = 0                   # bumped by pause, play, close: ends a step request
         self._thread: threading.Thread | None = None
         if not self.mnist:
-            self.boundary_grid = grid_points(data.lo, data.hi, BOUNDARY_GRID)
-            self.neuron_grid = grid_points(data.lo, data.hi, NEURON_GRID)
+            self.boundary_grid = feature_inputs(grid_points(data.lo, data.hi, BOUNDARY_GRID),
+                                                features)
+            self.neuron_grid = feature_inputs(grid_points(data.lo, data.hi, NEURON_GRID),
+                                              features)
         with self.lock:
             self._record_curves()
             self._publish()
@@ -190,8 +199,9 @@ class TrainingSession:
         train = self._measure(self.x_train, self.d_train)
         test = self._measure(self.x_test, self.d_test)
         for key, value in (("step", self.step), ("train_loss", train["loss"]),
-                           ("test_loss", test["loss"]), ("train_accuracy", train["accuracy"]),
-                           ("test_accuracy", test["accuracy"])):
+                           ("test_loss", test["loss"]),
+                           ("train_accuracy", train.get("accuracy")),   # none in regression
+                           ("test_accuracy", test.get("accuracy"))):
             self.curves[key].append(value)
         if len(self.curves["step"]) > MAX_CURVE_POINTS:
             # Keep every other point (always the first) and record half as often from now on.
@@ -324,6 +334,7 @@ class TrainingSession:
             "config": self.config.to_json(),
             "curves": {key: _round(values) for key, values in self.curves.items()},
             "sizes": [model.n_in, *self.config.hidden, model.n_out],
+            "penalty": round(float(model.penalty()), 6),    # included in the losses
         }
         last = {key: values[-1] for key, values in self.curves.items()}
         snap["train_loss"], snap["test_loss"] = last["train_loss"], last["test_loss"]
@@ -336,27 +347,43 @@ class TrainingSession:
         return snap
 
     def _plane_views(self) -> dict[str, Any]:
-        model = self.model
-        p = model.predict(self.boundary_grid)[:, 1]          # P(class 1) on the grid
+        """The plane: the output on a grid, every input's and hidden neuron's map, the
+        weights and the points. Classification: P(class 1) as 0..255; regression: the
+        output scaled from the targets' range (``boundary_range``) to 0..255."""
+        model, data = self.model, self.data
+        y = model.predict(self.boundary_grid)
+        targets = np.concatenate([data.d_train, data.d_test]).ravel()
+        if self.config.regression:
+            low, high = float(targets.min()), float(targets.max())
+            shade = (y[:, 0] - low) / max(high - low, 1e-12)
+        else:       # sigmoid: its one output is P(class 1); softmax: the second one
+            low, high, shade = 0.0, 1.0, y[:, 0] if self.model.n_out == 1 else y[:, 1]
+        inputs = []
+        for name, column in zip(self.config.features, self.neuron_grid.T):
+            text, m = _signed_bytes(column)
+            inputs.append({"name": name, "map": text, "max": round(m, 4)})
         neurons = []
-        outputs = model.layer_outputs(self.neuron_grid)
-        for layer, z in zip(model.layers, outputs):
-            if isinstance(layer, Dense):
-                continue                                    # u: shown through z
+        for layer, z in zip(model.layers, model.layer_outputs(self.neuron_grid)):
+            if isinstance(layer, (Dense, Dropout)):
+                continue        # u is shown through z; dropout passes z on unchanged here
             neurons.append([])
             for k in range(z.shape[1]):
                 text, m = _signed_bytes(z[:, k])
                 neurons[-1].append({"map": text, "max": round(m, 4)})
+        labels = (lambda d: _round(d.ravel(), 3)) if self.config.regression else \
+            (lambda d: d.tolist())
         return {
-            "kind": "plane",
-            "lo": _round(self.data.lo), "hi": _round(self.data.hi),
+            "kind": "plane", "problem": "regression" if self.config.regression
+            else "classification",
+            "lo": _round(data.lo), "hi": _round(data.hi),
             "boundary_grid": BOUNDARY_GRID, "neuron_grid": NEURON_GRID,
-            "boundary": _bytes(np.round(p * 255)),
-            "neurons": neurons,
+            "boundary": _bytes(np.round(np.clip(np.nan_to_num(shade), 0, 1) * 255)),
+            "boundary_range": _round([low, high]),
+            "inputs": inputs, "neurons": neurons,
             "weights": [_round(layer.W, 3) for layer in model.dense],
             "biases": [_round(layer.b, 3) for layer in model.dense],
-            "train_points": _round(self.data.x_train, 3), "train_labels": self.data.d_train.tolist(),
-            "test_points": _round(self.data.x_test, 3), "test_labels": self.data.d_test.tolist(),
+            "train_points": _round(data.x_train, 3), "train_labels": labels(data.d_train),
+            "test_points": _round(data.x_test, 3), "test_labels": labels(data.d_test),
         }
 
     def _mnist_views(self) -> dict[str, Any]:
@@ -395,7 +422,8 @@ class TrainingSession:
             h = x
             for layer in model.layers:
                 h = layer.forward(h)
-                (u_list if isinstance(layer, Dense) else z_list).append(h[0].copy())
+                if not isinstance(layer, Dropout):      # inference: it passes z on unchanged
+                    (u_list if isinstance(layer, Dense) else z_list).append(h[0].copy())
             d = model.prepare_labels(labels[index:index + 1], 1)
             loss, du, y = model.output.loss_and_grad(h, d)
             du_list = []
@@ -404,9 +432,18 @@ class TrainingSession:
                     du_list.append(du[0].copy())
                 du = layer.backward(du)
             du_list.reverse()
+            penalty = float(model.penalty())
+        if self.config.regression:
+            target, predicted = float(labels[index][0]), round(float(y[0][0]), 6)
+        else:       # sigmoid: class 1 when P(class 1) >= 0.5
+            target = int(labels[index])
+            predicted = int(y[0][0] >= 0.5) if model.n_out == 1 else int(np.argmax(y[0]))
         return {
-            "set": which, "index": index, "x": _round(x[0], 4), "d": int(labels[index]),
+            "set": which, "index": index, "x": _round(x[0], 4), "d": target,
+            "features": list(self.config.features) if not self.mnist else None,
             "u": [_round(u) for u in u_list], "z": [_round(z) for z in z_list],
             "y": _round(y[0], 6), "loss": round(float(loss), 6), "du": [_round(g, 6) for g in du_list],
-            "predicted": int(np.argmax(y[0])),
+            # E of this sample plus the weights' penalty: what the reported losses add up
+            "penalty": round(penalty, 6), "total": round(float(loss) + penalty, 6),
+            "predicted": predicted,
         }
