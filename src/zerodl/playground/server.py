@@ -5,7 +5,9 @@ Routes (all JSON in and out, except the page and the event stream):
 - ``GET /`` the page; ``GET /static/...`` its script and style (package files only).
 - ``GET /api/options`` the choices and limits the page builds its form from.
 - ``POST /api/config`` a new configuration: the old session's thread ends, a new one starts.
-- ``POST /api/control`` ``{"action": "play" | "pause" | "step" | "reset", "steps": n}``.
+- ``POST /api/control`` ``{"action": "play" | "pause" | "step" | "reset", "steps": n}``;
+  ``{"action": "speed", "steps": n}`` trains at most n steps per frame while playing.
+  A second step request while one trains gets 409.
 - ``POST /api/trace`` ``{"set": "train" | "test", "index": i}``: the course's quantities.
 - ``GET /api/snapshot`` the newest snapshot; ``GET /api/stream`` the snapshots as
   Server-Sent Events, at most ``1 / PUBLISH_EVERY`` a second, skipping those a slow reader
@@ -102,6 +104,7 @@ class Playground:
         self._mnist_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self.session: TrainingSession | None = None
+        self.speed: int | None = None           # steps per frame (None: no limit)
         self.closing = threading.Event()
         self.configure(PlaygroundConfig())
 
@@ -115,6 +118,7 @@ class Playground:
         """Replace the session by a new, paused one for ``config``; end the old one's thread."""
         data = make_data(config, self.mnist)     # may raise: then the old session stays
         new = TrainingSession(config, data)
+        new.set_speed(self.speed)
         with self._swap_lock:                    # two resets at once: each old one is closed
             old, self.session = self.session, new
         if old is not None:
@@ -178,13 +182,15 @@ async def configure(request: Request) -> Response:
     return JSONResponse({"config": config.to_json()})
 
 
-def _parse_control(raw: Any) -> tuple[str, int]:
+def _parse_control(raw: Any) -> tuple[str, int | None]:
     if not isinstance(raw, dict) or set(raw) - {"action", "steps"}:
         raise ConfigError('control must be {"action": ..., "steps": n}.')
     action = raw.get("action")
-    if action not in ("play", "pause", "step", "reset"):
-        raise ConfigError(f"action must be one of play, pause, step, reset; got "
+    if action not in ("play", "pause", "step", "reset", "speed"):
+        raise ConfigError(f"action must be one of play, pause, step, reset, speed; got "
                           f"{str(action)[:40]!r}.")
+    if action == "speed" and "steps" not in raw:
+        return action, None             # no limit on the steps per frame
     steps = raw.get("steps", 1)
     low, high = LIMITS["steps"]
     if isinstance(steps, bool) or not isinstance(steps, int) or not low <= steps <= high:
@@ -199,7 +205,10 @@ async def control(request: Request) -> Response:
         return _error(exc)
     playground = _playground(request)
     session = playground.session
-    if action == "play":
+    if action == "speed":       # steps per frame while playing; kept across resets
+        playground.speed = steps
+        session.set_speed(steps)
+    elif action == "play":
         session.play()
     elif action == "pause":
         await asyncio.to_thread(session.pause)

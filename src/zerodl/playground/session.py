@@ -158,6 +158,7 @@ class TrainingSession:
         self._stepping = threading.Lock()      # one step request at a time
         self._generation = 0                   # bumped by pause, play, close: ends a step request
         self._thread: threading.Thread | None = None
+        self.steps_per_frame: int | None = None
         if not self.mnist:
             self.boundary_grid = feature_inputs(grid_points(data.lo, data.hi, BOUNDARY_GRID),
                                                 features)
@@ -214,7 +215,7 @@ class TrainingSession:
                                             d[:MNIST_EVAL] if self.mnist else d)
 
     def _run(self) -> None:
-        last = 0.0
+        last, since = 0.0, 0
         while not self._closed.is_set():
             if not self._playing.wait(0.1):
                 continue
@@ -222,11 +223,20 @@ class TrainingSession:
                 if self._closed.is_set() or not self._playing.is_set():
                     continue
                 self._train_one()
+                since += 1
                 now = time.monotonic()
-                if now - last >= PUBLISH_EVERY or not self._playing.is_set():
+                frame_done = self.steps_per_frame is not None and since >= self.steps_per_frame
+                if now - last >= PUBLISH_EVERY or not self._playing.is_set() or frame_done:
                     self._publish()
-                    last = now
+                    last, since = now, 0
+            if frame_done:      # the page's speed: this many steps per frame, then wait
+                self._closed.wait(max(0.0, last + PUBLISH_EVERY - time.monotonic()))
             time.sleep(0)       # let request threads take the lock between steps
+
+    def set_speed(self, steps_per_frame: int | None) -> None:
+        """Train at most ``steps_per_frame`` steps per snapshot while playing (None: as fast
+        as the computer goes)."""
+        self.steps_per_frame = steps_per_frame
 
     def _interrupt(self) -> None:
         """End a running step request after its current step."""

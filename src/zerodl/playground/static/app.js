@@ -45,6 +45,8 @@ const TEXT = {
   },
 };
 
+for (const lang of Object.keys(TEXT)) Object.assign(TEXT[lang], EXTRA_TEXT[lang]);   // controls.js
+
 const NEG = [245, 147, 34];     // orange: negative / class 0
 const POS = [8, 119, 189];      // blue: positive / class 1
 const WHITE = [255, 255, 255];
@@ -69,7 +71,7 @@ async function send(path, body) {
   let reply = {};
   try { reply = await response.json(); } catch (e) { reply = { error: response.statusText }; }
   if (!response.ok) {
-    showError(reply.error || `HTTP ${response.status}`);
+    showError(translateError(reply.error || `HTTP ${response.status}`));
     return null;
   }
   showError(null);
@@ -180,6 +182,7 @@ function buildForm() {
   $("remove-layer").addEventListener("click", () => {
     applyConfig({ hidden: state.config.hidden.slice(0, -1) });
   });
+  buildDay2Form();
 }
 
 function chooseDataset(name) {
@@ -191,6 +194,12 @@ function chooseDataset(name) {
                              lr: 0.003, batch_size: 32, activation: "relu", init: "he" });
   } else if (name !== "mnist" && wasMnist) {
     Object.assign(changes, { ...state.options.defaults, dataset: name });
+  }
+  if (name === "mnist") changes.features = ["x1", "x2"];
+  // The output layer of the problem: regression's one identity output, else the last choice.
+  if (isRegression(name)) changes.output = "identity";
+  else if ((changes.output || state.config.output) === "identity" || name === "mnist") {
+    changes.output = "softmax";
   }
   if (name !== "mnist") {
     const hidden = changes.hidden || state.config.hidden;
@@ -218,6 +227,7 @@ function fillForm() {
     button.classList.toggle("on", button.dataset.dataset === c.dataset);
   }
   updateOutputs();
+  fillDay2Form();
 }
 
 function updateOutputs() {
@@ -239,6 +249,7 @@ function setLanguage(lang) {
   for (const button of $("datasets").children) {
     button.lastChild.textContent = TEXT[lang].datasetNames[button.dataset.dataset];
   }
+  labelDay2();
   if (state.snap) { buildColumns(); render(); }
   renderTrace();
 }
@@ -276,6 +287,20 @@ function drawThumbnail(canvas, name) {
   const w = canvas.width;
   ctx.fillStyle = "#f4f6f9";
   ctx.fillRect(0, 0, w, w);
+  if (name === "plane" || name === "reg-gauss") {      // regression: the target's shading
+    const n = 29, bytes = new Uint8Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const x = (j + 0.5) / n * 2 - 1, y = 1 - (i + 0.5) / n * 2;
+      const v = name === "plane" ? (3 * x + 2 * y) / 5
+        : Math.exp(-((x + 0.5) ** 2 + (y - 0.5) ** 2) * 8) - Math.exp(-((x - 0.5) ** 2 + (y - 0.5) ** 2) * 8)
+          - Math.exp(-((x + 0.5) ** 2 + (y + 0.5) ** 2) * 8) + Math.exp(-((x - 0.5) ** 2 + (y + 0.5) ** 2) * 8);
+      bytes[i * n + j] = Math.round((Math.max(-1, Math.min(1, v)) + 1) * 127.5);
+    }
+    const field = document.createElement("canvas");
+    paintMap(field, bytes, n, signedColour);
+    ctx.drawImage(field, 0, 0, w, w);
+    return;
+  }
   if (name === "mnist") {
     ctx.fillStyle = "#1f2933";
     ctx.font = "bold 26px system-ui, sans-serif";
@@ -319,7 +344,8 @@ function buildColumns() {
     state.lang === "en" && n < 2 ? t(n ? "hiddenLayer" : "noHidden") : t("hiddenLayers", n);
   $("add-layer").disabled = c.hidden.length >= state.options.limits.hidden_layers;
   $("remove-layer").disabled = c.hidden.length === 0;
-  const sizes = [mnist ? 784 : 2, ...c.hidden, mnist ? 10 : 2];
+  const nOut = mnist ? 10 : isRegression(c.dataset) || c.output === "sigmoid" ? 1 : 2;
+  const sizes = [mnist ? 784 : c.features.length, ...c.hidden, nOut];
   sizes.forEach((size, l) => {
     const column = document.createElement("div");
     column.className = "column";
@@ -389,23 +415,17 @@ function buildColumns() {
     column.appendChild(neurons);
     columns.appendChild(column);
   });
-  if (!mnist) paintInputs();
 }
 
-function paintInputs() {
-  const n = 20;
-  for (const canvas of document.querySelectorAll('.neuron[data-layer="0"]')) {
-    const k = Number(canvas.dataset.unit);
-    const bytes = new Uint8Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const v = k === 0 ? (j + 0.5) / n * 2 - 1 : 1 - (i + 0.5) / n * 2;
-        bytes[i * n + j] = Math.round((v + 1) * 127.5);
-      }
-    }
-    paintMap(canvas, bytes, n, signedColour);
-    canvas.title = k === 0 ? "x1" : "x2";
-  }
+/** The input nodes: each feature's map over the plane, as the server computed it. */
+function paintInputs(s) {
+  (s.inputs || []).forEach((input, k) => {
+    const canvas = document.querySelector(`.neuron[data-layer="0"][data-unit="${k}"]`);
+    if (!canvas) return;
+    paintMap(canvas, decodeBytes(input.map), s.neuron_grid, signedColour);
+    canvas.title = `${input.name}, max = ${input.max}`;
+    canvas.dataset.feature = input.name;
+  });
 }
 
 function drawWires(snap) {
@@ -468,10 +488,11 @@ function render() {
   document.querySelector(".transport").classList.toggle("playing", s.status === "playing");
   $("step-count").textContent = s.step.toLocaleString("en");
   $("epoch-count").textContent = s.epoch_progress.toFixed(2);
-  $("test-loss").textContent = s.test_loss.toFixed(3);
-  $("train-loss").textContent = s.train_loss.toFixed(3);
-  $("test-acc").textContent = s.test_accuracy.toFixed(3);
-  $("train-acc").textContent = s.train_accuracy.toFixed(3);
+  const shown = (v) => (v === null || v === undefined ? "–" : v.toFixed(3));
+  $("test-loss").textContent = shown(s.test_loss);
+  $("train-loss").textContent = shown(s.train_loss);
+  $("test-acc").textContent = shown(s.test_accuracy);
+  $("train-acc").textContent = shown(s.train_accuracy);
   if (s.error === "diverged") showError(t("diverged"));
   drawCurves(s.curves);
   const mnist = s.kind === "mnist";
@@ -496,10 +517,15 @@ function render() {
         canvas.title = `z = ${t("hidden", l + 1)}[${k + 1}], max |z| = ${neuron.max}`;
       }
     }));
-    const boundaryBytes = decodeBytes(s.boundary);
-    for (const canvas of document.querySelectorAll(`.neuron[data-layer="${s.sizes.length - 1}"]`)) {
+    paintInputs(s);
+    let boundaryBytes = decodeBytes(s.boundary);
+    if ($("discretize").checked && s.problem === "classification") {
+      boundaryBytes = boundaryBytes.map((q) => (q >= 128 ? 255 : 0));
+    }
+    const outputs = document.querySelectorAll(`.neuron[data-layer="${s.sizes.length - 1}"]`);
+    for (const canvas of outputs) {
       const k = Number(canvas.dataset.unit);
-      const bytes = k === 1 ? boundaryBytes : boundaryBytes.map((q) => 255 - q);
+      const bytes = k === 1 || outputs.length === 1 ? boundaryBytes : boundaryBytes.map((q) => 255 - q);
       paintMap(canvas, bytes, s.boundary_grid, probabilityColour);
       canvas.title = `y${k + 1}`;
     }
@@ -567,11 +593,16 @@ function drawBoundary(s, bytes) {
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(field, 0, 0, size, size);
   const map = planeToCanvas(s, size);
+  const [low, high] = s.boundary_range || [0, 1];
+  // Regression: a point's colour on the output's continuous scale; classification: its class.
+  const colourOf = s.problem === "regression"
+    ? (v) => diverging(((v - low) / (high - low || 1) * 2 - 1) * 0.8)
+    : (v) => (v ? POS : NEG);
   const drawPoints = (points, labels, stroke) => {
     points.forEach(([x, y], i) => {
       ctx.beginPath();
       ctx.arc(map.X(x), map.Y(y), 3.6, 0, 2 * Math.PI);
-      ctx.fillStyle = `rgb(${(labels[i] ? POS : NEG).join(",")})`;
+      ctx.fillStyle = `rgb(${colourOf(labels[i]).join(",")})`;
       ctx.fill();
       ctx.lineWidth = 1.2;
       ctx.strokeStyle = stroke;
@@ -581,9 +612,10 @@ function drawBoundary(s, bytes) {
   drawPoints(s.train_points, s.train_labels, "#ffffff");
   if ($("show-test").checked) drawPoints(s.test_points, s.test_labels, "#1f2933");
   const chosen = state.trace;
-  if (chosen && chosen.x.length === 2) {
+  const where = chosen && (chosen.set === "train" ? s.train_points : s.test_points)[chosen.index];
+  if (where) {      // the traced point (its x may be features, not the point)
     ctx.beginPath();
-    ctx.arc(map.X(chosen.x[0]), map.Y(chosen.x[1]), 8, 0, 2 * Math.PI);
+    ctx.arc(map.X(where[0]), map.Y(where[1]), 8, 0, 2 * Math.PI);
     ctx.lineWidth = 2.5; ctx.strokeStyle = "#111";
     ctx.stroke();
   }
@@ -696,6 +728,8 @@ function renderTrace() {
     `<span>${t("sample")}: ${setName} #${r.index}</span>` +
     `<span>${t("label")} = <b>${r.d}</b></span><span>${t("predicted")} = <b>${r.predicted}</b></span>` +
     `<span>${t("lossE")} = <b>${formatNumber(r.loss)}</b></span>` +
+    (r.penalty ? `<span>${t("penalty")} = <b>${formatNumber(r.penalty)}</b></span>` +
+                 `<span>${t("total")} = <b>${formatNumber(r.total)}</b></span>` : "") +
     (r.x.length > limit ? `<span class="hint">${t("first", limit)}</span>` : "") + `</div>` +
     `<table class="trace-table">${rows}</table>`;
   if (image) {
@@ -731,6 +765,7 @@ async function start() {
     traceSample("test", /^\d+$/.test(text) ? Number(text) : text);
   });
   window.addEventListener("resize", () => render());
+  await applyHash();
   listen();
 }
 
