@@ -174,3 +174,28 @@ def test_new_fields_refused_with_a_message(client, body, words):
     response = post(client, "/api/config", body)
     assert response.status_code == 400
     assert response.json()["error"].startswith(words), response.json()["error"]
+
+
+def test_speed_caps_the_steps_between_snapshots():
+    session = session_of({"dataset": "xor", "n_samples": 40})
+    session.set_speed(3)
+    seen = []
+    session.play()
+    while len(seen) < 15:
+        version, text = session.latest()
+        if not seen or version != seen[-1][0]:
+            seen.append((version, json.loads(text)["step"]))
+    session.pause()
+    session.close()
+    # Between two snapshots in a row (the reader may miss some), at most 3 steps.
+    gaps = [b[1] - a[1] for a, b in zip(seen, seen[1:]) if b[0] == a[0] + 1]
+    assert gaps and max(gaps) <= 3
+
+
+def test_speed_is_a_control_action(client):
+    assert post(client, "/api/control", {"action": "speed", "steps": 5}).status_code == 200
+    assert client.app.state.playground.session.steps_per_frame == 5
+    post(client, "/api/control", {"action": "reset"})
+    assert client.app.state.playground.session.steps_per_frame == 5      # kept
+    post(client, "/api/control", {"action": "speed"})
+    assert client.app.state.playground.session.steps_per_frame is None

@@ -71,7 +71,8 @@ async function send(path, body) {
   let reply = {};
   try { reply = await response.json(); } catch (e) { reply = { error: response.statusText }; }
   if (!response.ok) {
-    showError(translateError(reply.error || `HTTP ${response.status}`));
+    state.lastError = reply.error || `HTTP ${response.status}`;    // the server's words
+    showError(translateError(state.lastError));
     return null;
   }
   showError(null);
@@ -88,7 +89,7 @@ async function applyConfig(changes) {
   const config = { ...state.config, ...changes };
   const reply = await send("/api/config", config);
   // Mark the field that the server's message names, clear the others.
-  const message = $("error").hidden ? "" : $("error").textContent;
+  const message = $("error").hidden ? "" : state.lastError || "";
   for (const key of Object.keys(changes)) {
     const input = $(key);
     if (input && input.tagName === "INPUT") input.classList.toggle("bad", !reply && message.startsWith(key));
