@@ -703,6 +703,9 @@ function cells(values, limit) {
   }).join("") + (values.length > limit ? `<td class="more">… (${values.length})</td>` : "");
 }
 
+/** A class as it is, a regression target or output as a short number. */
+function shownValue(v) { return Number.isInteger(v) ? String(v) : formatNumber(v); }
+
 function formatNumber(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
@@ -727,7 +730,8 @@ function renderTrace() {
   box.innerHTML =
     `<div class="trace-summary">${image ? '<canvas id="trace-image" class="trace-image"></canvas>' : ""}` +
     `<span>${t("sample")}: ${setName} #${r.index}</span>` +
-    `<span>${t("label")} = <b>${r.d}</b></span><span>${t("predicted")} = <b>${r.predicted}</b></span>` +
+    `<span>${t("label")} = <b>${shownValue(r.d)}</b></span>` +
+    `<span>${t("predicted")} = <b>${shownValue(r.predicted)}</b></span>` +
     `<span>${t("lossE")} = <b>${formatNumber(r.loss)}</b></span>` +
     (r.penalty ? `<span>${t("penalty")} = <b>${formatNumber(r.penalty)}</b></span>` +
                  `<span>${t("total")} = <b>${formatNumber(r.total)}</b></span>` : "") +
