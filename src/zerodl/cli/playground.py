@@ -77,14 +77,15 @@ def run(args) -> int:
 
 def _listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port``, made before anything is printed, so that a port in
-    use is one clear message rather than a URL followed by the server's own error."""
+    use is one clear message rather than a URL followed by the server's own error. It
+    listens once the server starts (asyncio's ``create_server`` calls ``listen``), so no
+    client connects before the server's Ctrl-C handling is in place."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         # As uvicorn does: a restart may reuse a port whose old connections linger.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)
+        sock.bind((host, port))     # not listen(): the server does, once it can answer
     except OSError:
         sock.close()
         raise
