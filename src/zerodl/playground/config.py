@@ -219,5 +219,5 @@ def _features(value: Any, mnist: bool) -> tuple[str, ...]:
     features = tuple(name for name in FEATURES if name in value)
     if mnist and features != ("x1", "x2"):
         raise ConfigError(f"features must be x1, x2 for mnist (its inputs are the pixels) in "
-                          f"the playground; got {', '.join(features)}.")
+                          f"the playground (a limit of its page); got {', '.join(features)}.")
     return features

@@ -21,7 +21,9 @@ const EXTRA_TEXT = {
               n_samples: "サンプル数", train_ratio: "訓練の割合", dropout: "ドロップアウト率",
               regularization_rate: "正則化率", regularization: "正則化", features: "特徴量",
               output: "出力層", activation: "活性化関数", optimizer: "最適化手法",
-              init: "重みの初期値", dataset: "データセット", hidden: "中間層" },
+              init: "重みの初期値", dataset: "データセット", hidden: "中間層",
+              action: "操作", steps: "ステップ数", index: "サンプル番号", set: "データの組",
+              limit: "limit" },
   },
   en: {
     problem: "Problem type", classification: "Classification", regression: "Regression",
@@ -229,13 +231,31 @@ const RULES_JA = [
   [/^an integer in \[(.+), (.+)\]$/, "[$1, $2] の範囲の整数"],
   [/^an integer >= (.+)$/, "$1 以上の整数"],
   [/^a number in \(0\.0, inf\) or None$/, "正の数"],
+  [/^a number in \[0\.0, inf\) or None$/, "0 以上の数"],
+  [/^a list of at most (\d+) layer sizes$/, "$1 層までの、各層のニューロン数のリスト"],
   [/^one of (.+)$/, "$1 のいずれか"],
   [/^a non-empty list of distinct names from (.+)$/, "$1 から重複なく選んだ 1 つ以上の名前"],
   [/^x1, x2 for mnist \(its inputs are the pixels\)$/, "mnist では x1, x2 (入力は画素です)"],
 ];
 
+// Whole messages of the server that are not "X must be RULE; got VALUE.".
+const MESSAGES_JA = [
+  [/^the request must be JSON/, "リクエストは JSON でなければなりません (Content-Type: application/json)。"],
+  [/^the request body is not valid JSON\.$/, "リクエストの本文が正しい JSON ではありません。"],
+  [/^the request body must not nest more deeply than (\d+) levels\.$/, "リクエストの入れ子は $1 段までです。"],
+  [/^the request must be at most (\d+) bytes\.$/, "リクエストは $1 バイトまでです。"],
+  [/^unknown configuration field\(s\): (.*)\.$/, "設定に知らない項目があります: $1"],
+  [/^the configuration must be a JSON object; got (.*)\.$/, "設定は JSON のオブジェクトでなければなりません。入力: $1"],
+  [/^control must be .*$/, "操作は {\"action\": ..., \"steps\": n} の形で送ってください。"],
+  [/^trace must be .*$/, "追跡は {\"set\": \"train\" か \"test\", \"index\": i} の形で送ってください。"],
+  [/^refused: (.*)$/, "拒否しました: $1"],
+];
+
 function translateError(message) {
   if (state.lang !== "ja" || !message) return message;
+  for (const [pattern, text] of MESSAGES_JA) {
+    if (pattern.test(message)) return message.replace(pattern, text);
+  }
   if (message.startsWith("a step request is still training")) return t("busy");
   if (message.startsWith("MNIST is not available")) return `${t("mnistMissing")}: ${message}`;
   const m = /^(\S+) must be (.+?)( in the playground \(a limit of its page\))?; got (.*)\.$/s.exec(message);
