@@ -54,7 +54,7 @@ def snapshot(client):
 def test_page_and_static_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "<html" in page.text.lower()
-    for name in ("app.js", "style.css"):
+    for name in ("app.js", "controls.js", "draw.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert client.get("/static/../session.py").status_code == 404
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from test_playground_browser import ServerThread, browser, number  # noqa: F401  (fixtures)
+from test_playground_browser import ServerThread, browser  # noqa: F401  (the fixture)
 
 TF_LINK = ("#activation=tanh&batchSize=10&dataset=spiral&regDataset=reg-plane&learningRate=0.03"
            "&regularization=L2&regularizationRate=0.001&noise=10&networkShape=8,8,5&seed=0.47"
