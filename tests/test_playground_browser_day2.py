@@ -129,3 +129,14 @@ def test_the_japanese_page_shows_japanese_error_text(browser):  # noqa: F811
         page.press("#lr", "Enter")
         page.wait_for_function("document.querySelector('#error').textContent.startsWith('lr must')")
         page.context.close()
+
+
+def test_a_link_to_mnist_starts_as_the_mnist_button_does(browser):  # noqa: F811
+    if not os.environ.get("ZERODL_DATA_DIR"):
+        pytest.skip("MNIST is not here (set ZERODL_DATA_DIR)")
+    with ServerThread() as server:
+        page = open_page(browser, server, "#dataset=mnist&learningRate=0.001")
+        config = wait_for_config(page, dataset="mnist")
+        assert (config.hidden, config.n_samples, config.lr) == ((32,), 2000, 0.001)
+        page.wait_for_selector("#confusion-views:not([hidden])")
+        page.context.close()

@@ -137,7 +137,12 @@ async function applyHash() {
   const hash = pendingHash !== null ? pendingHash : location.hash;
   pendingHash = null;
   if (!hash || hash === "#") { writeHash(); return; }
-  const { changes, page, notes } = readHash(hash);
+  const read = readHash(hash);
+  const { page, notes } = read;
+  let changes = read.changes;
+  if (changes.dataset === "mnist" && state.config.dataset !== "mnist") {
+    changes = { ...MNIST_START, ...changes };      // what the MNIST button starts with
+  }
   if ("showTestData" in page) $("show-test").checked = page.showTestData;
   if ("discretize" in page) $("discretize").checked = page.discretize;
   const dataset = changes.dataset || state.config.dataset;
