@@ -140,3 +140,16 @@ def test_a_link_to_mnist_starts_as_the_mnist_button_does(browser):  # noqa: F811
         assert (config.hidden, config.n_samples, config.lr) == ((32,), 2000, 0.001)
         page.wait_for_selector("#confusion-views:not([hidden])")
         page.context.close()
+
+
+def test_divergence_shows_its_message_and_training_stops(browser):  # noqa: F811
+    with ServerThread() as server:
+        page = open_page(browser, server, "#dataset=circle&activation=linear&learningRate=10"
+                         "&optimizer=sgd&networkShape=4")
+        wait_for_config(page, lr=10.0, activation="identity")
+        page.click("#play")
+        page.wait_for_selector("#error:not([hidden])")
+        assert page.text_content("#error").startswith("Training diverged")
+        page.wait_for_function("!document.querySelector('.transport').classList.contains('playing')")
+        assert (session(page).error, session(page).status) == ("diverged", "paused")
+        page.context.close()
