@@ -75,7 +75,10 @@ async function send(path, body) {
     showError(translateError(state.lastError));
     return null;
   }
-  showError(null);
+  // A divergence stays said: a control reply may come after the snapshot that showed it.
+  const diverged = reply.error === "diverged" || (path === "/api/control" && body.action !==
+    "reset" && state.snap && state.snap.error === "diverged");
+  showError(diverged ? t("diverged") : null);
   return reply;
 }
 
@@ -127,7 +130,6 @@ function drawPending() {
 
 // -- the form ----------------------------------------------------------------------------------
 function isMnist() { return state.config && state.config.dataset === "mnist"; }
-
 function fillSelect(select, values, labels) {
   select.innerHTML = "";
   for (const value of values) {
