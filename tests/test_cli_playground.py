@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -65,11 +66,11 @@ def interrupt(process) -> tuple[str, str]:
     return process.communicate(timeout=20)
 
 
-def request(port: int, path: str, body=None):
+def request(port: int, path: str, body=None, timeout: float = 10):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
                                  headers={"Content-Type": "application/json"})
-    return urllib.request.urlopen(req, timeout=10)
+    return urllib.request.urlopen(req, timeout=timeout)
 
 
 def test_ctrl_c_stops_the_server_while_training_and_streaming():
@@ -119,3 +120,35 @@ def test_a_client_that_never_reads_does_not_stall_training():
         request(port, "/api/control", {"action": "pause"})
         interrupt(process)
     assert process.returncode == 0
+
+
+def test_a_port_in_use_is_one_clear_message():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = start("--port", str(port))
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert out == ""                                   # no URL for a server that never ran
+    assert err.startswith(f"zerodl playground: cannot listen on 127.0.0.1:{port}: ")
+    assert err.count("\n") == 1 and "Traceback" not in err and "ERROR" not in err
+
+
+def test_ctrl_c_stops_a_server_busy_with_a_long_step_request():
+    with server() as (port, process):
+        config = {"dataset": "mnist", "n_samples": 10000, "hidden": [128] * 6,
+                  "batch_size": 1000}
+        try:
+            request(port, "/api/config", config)
+        except urllib.error.HTTPError as exc:
+            pytest.skip(f"MNIST is not available to the server: {exc.read()[:200]!r}")
+        for _ in range(3):          # step requests whose clients give up after 1 s
+            with contextlib.suppress(OSError):
+                request(port, "/api/control", {"action": "step", "steps": 1000}, timeout=1)
+        started = time.monotonic()
+        reply = json.load(request(port, "/api/control", {"action": "pause"}))
+        assert reply["status"] == "paused" and time.monotonic() - started < 10
+        out, err = interrupt(process)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err

@@ -16,8 +16,8 @@ with warnings.catch_warnings():     # newer Starlette suggests httpx2; httpx sti
 
 from zerodl.datasets import MNISTUnavailable  # noqa: E402
 from zerodl.playground.server import create_app  # noqa: E402
-from zerodl.playground.session import (PlaygroundConfig, TrainingSession, make_data,  # noqa: E402
-                                       parse_config)
+from zerodl.playground.config import PlaygroundConfig, parse_config  # noqa: E402
+from zerodl.playground.session import TrainingSession, make_data  # noqa: E402
 
 BASE = "http://127.0.0.1:8765"
 
@@ -54,7 +54,7 @@ def snapshot(client):
 def test_page_and_static_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "<html" in page.text.lower()
-    for name in ("app.js", "style.css"):
+    for name in ("app.js", "controls.js", "draw.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert client.get("/static/../session.py").status_code == 404
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import threading
 import webbrowser
@@ -37,6 +38,12 @@ def run(args) -> int:
     if args.host not in LOOPBACK:
         print(f"zerodl playground: warning: listening on {args.host}, not only on this "
               f"computer; anyone who can reach it can drive the training", file=sys.stderr)
+    try:
+        listening = _listen(args.host, args.port)
+    except OSError as exc:
+        print(f"zerodl playground: cannot listen on {args.host}:{args.port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1
     app = create_app(args.host, args.port)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{args.port}/"
@@ -55,13 +62,32 @@ def run(args) -> int:
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     try:
-        server.run()
+        server.run(sockets=[listening])
     except KeyboardInterrupt:
         pass        # uvicorn re-raises Ctrl-C after its clean shutdown: the normal way to stop
     finally:
         playground.close()
+        listening.close()
     if not server.started:
         print(f"zerodl playground: could not listen on {args.host}:{args.port}", file=sys.stderr)
         return 1
     print("zerodl playground stopped", flush=True)
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, made before anything is printed, so that a port in
+    use is one clear message rather than a URL followed by the server's own error. It
+    listens once the server starts (asyncio's ``create_server`` calls ``listen``), so no
+    client connects before the server's Ctrl-C handling is in place."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # As uvicorn does: a restart may reuse a port whose old connections linger.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))     # not listen(): the server does, once it can answer
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

@@ -5,7 +5,9 @@ Routes (all JSON in and out, except the page and the event stream):
 - ``GET /`` the page; ``GET /static/...`` its script and style (package files only).
 - ``GET /api/options`` the choices and limits the page builds its form from.
 - ``POST /api/config`` a new configuration: the old session's thread ends, a new one starts.
-- ``POST /api/control`` ``{"action": "play" | "pause" | "step" | "reset", "steps": n}``.
+- ``POST /api/control`` ``{"action": "play" | "pause" | "step" | "reset", "steps": n}``;
+  ``{"action": "speed", "steps": n}`` trains at most n steps per frame while playing.
+  A second step request while one trains gets 409.
 - ``POST /api/trace`` ``{"set": "train" | "test", "index": i}``: the course's quantities.
 - ``GET /api/snapshot`` the newest snapshot; ``GET /api/stream`` the snapshots as
   Server-Sent Events, at most ``1 / PUBLISH_EVERY`` a second, skipping those a slow reader
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,8 +37,10 @@ from starlette.staticfiles import StaticFiles
 
 from ..core.datasets import MNISTUnavailable, load_mnist
 from ..core.optimizers import OPTIMIZERS
-from .session import (ACTIVATIONS, DATASETS, INITS, LIMITS, PUBLISH_EVERY, ConfigError,
-                      PlaygroundConfig, TrainingSession, make_data, parse_config)
+from .config import (ACTIVATIONS, CLASSIFICATION_OUTPUTS, DATASETS, FEATURES, INITS, LIMITS,
+                     REGRESSION_SETS, REGULARIZATIONS, Busy, ConfigError, PlaygroundConfig,
+                     parse_config)
+from .session import PUBLISH_EVERY, TrainingSession, make_data
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
@@ -99,6 +104,7 @@ class Playground:
         self._mnist_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self.session: TrainingSession | None = None
+        self.speed: int | None = None           # steps per frame (None: no limit)
         self.closing = threading.Event()
         self.configure(PlaygroundConfig())
 
@@ -112,6 +118,7 @@ class Playground:
         """Replace the session by a new, paused one for ``config``; end the old one's thread."""
         data = make_data(config, self.mnist)     # may raise: then the old session stays
         new = TrainingSession(config, data)
+        new.set_speed(self.speed)
         with self._swap_lock:                    # two resets at once: each old one is closed
             old, self.session = self.session, new
         if old is not None:
@@ -136,6 +143,9 @@ async def _json_body(request: Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ConfigError("the request body is not valid JSON.") from None
+    except RecursionError:          # [[[[...]]]]: deeper than Python's parser goes
+        raise ConfigError("the request body must not nest more deeply than "
+                          f"{sys.getrecursionlimit()} levels.") from None
 
 
 def _error(exc: Exception, status: int = 400) -> JSONResponse:
@@ -154,6 +164,8 @@ async def options(request: Request) -> Response:
     return JSONResponse({
         "datasets": list(DATASETS), "activations": list(ACTIVATIONS), "inits": list(INITS),
         "optimizers": list(OPTIMIZERS.names()), "limits": LIMITS,
+        "regression_sets": list(REGRESSION_SETS), "outputs": list(CLASSIFICATION_OUTPUTS),
+        "features": list(FEATURES), "regularizations": list(REGULARIZATIONS),
         "defaults": PlaygroundConfig().to_json(),
         "config": _playground(request).session.config.to_json(),
     })
@@ -170,13 +182,15 @@ async def configure(request: Request) -> Response:
     return JSONResponse({"config": config.to_json()})
 
 
-def _parse_control(raw: Any) -> tuple[str, int]:
+def _parse_control(raw: Any) -> tuple[str, int | None]:
     if not isinstance(raw, dict) or set(raw) - {"action", "steps"}:
         raise ConfigError('control must be {"action": ..., "steps": n}.')
     action = raw.get("action")
-    if action not in ("play", "pause", "step", "reset"):
-        raise ConfigError(f"action must be one of play, pause, step, reset; got "
+    if action not in ("play", "pause", "step", "reset", "speed"):
+        raise ConfigError(f"action must be one of play, pause, step, reset, speed; got "
                           f"{str(action)[:40]!r}.")
+    if action == "speed" and "steps" not in raw:
+        return action, None             # no limit on the steps per frame
     steps = raw.get("steps", 1)
     low, high = LIMITS["steps"]
     if isinstance(steps, bool) or not isinstance(steps, int) or not low <= steps <= high:
@@ -191,15 +205,36 @@ async def control(request: Request) -> Response:
         return _error(exc)
     playground = _playground(request)
     session = playground.session
-    if action == "play":
+    if action == "speed":       # steps per frame while playing; kept across resets
+        playground.speed = steps
+        session.set_speed(steps)
+    elif action == "play":
         session.play()
     elif action == "pause":
         await asyncio.to_thread(session.pause)
     elif action == "step":
-        await asyncio.to_thread(session.advance, steps)
+        try:
+            await _advance(request, session, steps)
+        except Busy as exc:
+            return _error(exc, 409)
     else:
         session = await asyncio.to_thread(playground.configure, session.config)
-    return JSONResponse({"step": session.step, "status": session.status})
+    return JSONResponse({"step": session.step, "status": session.status,
+                         "error": session.error})
+
+
+async def _advance(request: Request, session: TrainingSession, steps: int) -> None:
+    """Train ``steps`` steps in a worker thread; a client that goes away cancels them."""
+    cancel = threading.Event()
+    work = asyncio.ensure_future(asyncio.to_thread(session.advance, steps, cancel))
+    try:
+        while not work.done():
+            await asyncio.wait({work}, timeout=0.1)
+            if not work.done() and await request.is_disconnected():
+                cancel.set()
+        await work
+    finally:
+        cancel.set()        # this request cancelled (shutdown): the thread stops too
 
 
 async def trace(request: Request) -> Response:
@@ -221,7 +256,8 @@ async def snapshot(request: Request) -> Response:
 
 async def stream(request: Request) -> Response:
     limit = request.query_params.get("limit", "0")
-    if not limit.isdigit() or int(limit) > 100000:
+    # isdigit alone takes "²", which int() refuses: ASCII digits only.
+    if not (limit.isascii() and limit.isdigit()) or int(limit) > 100000:
         return _error(ConfigError(f"limit must be an integer in [0, 100000]; got {limit[:20]!r}."))
     playground, limit = _playground(request), int(limit)
 

@@ -45,6 +45,8 @@ const TEXT = {
   },
 };
 
+for (const lang of Object.keys(TEXT)) Object.assign(TEXT[lang], EXTRA_TEXT[lang]);   // controls.js
+
 const NEG = [245, 147, 34];     // orange: negative / class 0
 const POS = [8, 119, 189];      // blue: positive / class 1
 const WHITE = [255, 255, 255];
@@ -69,10 +71,14 @@ async function send(path, body) {
   let reply = {};
   try { reply = await response.json(); } catch (e) { reply = { error: response.statusText }; }
   if (!response.ok) {
-    showError(reply.error || `HTTP ${response.status}`);
+    state.lastError = reply.error || `HTTP ${response.status}`;    // the server's words
+    showError(translateError(state.lastError));
     return null;
   }
-  showError(null);
+  // A divergence stays said: a control reply may come after the snapshot that showed it.
+  const diverged = reply.error === "diverged" || (path === "/api/control" && body.action !==
+    "reset" && state.snap && state.snap.error === "diverged");
+  showError(diverged ? t("diverged") : null);
   return reply;
 }
 
@@ -86,7 +92,7 @@ async function applyConfig(changes) {
   const config = { ...state.config, ...changes };
   const reply = await send("/api/config", config);
   // Mark the field that the server's message names, clear the others.
-  const message = $("error").hidden ? "" : $("error").textContent;
+  const message = $("error").hidden ? "" : state.lastError || "";
   for (const key of Object.keys(changes)) {
     const input = $(key);
     if (input && input.tagName === "INPUT") input.classList.toggle("bad", !reply && message.startsWith(key));
@@ -124,7 +130,6 @@ function drawPending() {
 
 // -- the form ----------------------------------------------------------------------------------
 function isMnist() { return state.config && state.config.dataset === "mnist"; }
-
 function fillSelect(select, values, labels) {
   select.innerHTML = "";
   for (const value of values) {
@@ -180,17 +185,27 @@ function buildForm() {
   $("remove-layer").addEventListener("click", () => {
     applyConfig({ hidden: state.config.hidden.slice(0, -1) });
   });
+  buildDay2Form();
 }
+
+// MNIST's first run on the page: a network and settings that learn within a minute.
+const MNIST_START = { n_samples: 2000, train_ratio: 0.8, hidden: [32], optimizer: "adam",
+                      lr: 0.003, batch_size: 32, activation: "relu", init: "he" };
 
 function chooseDataset(name) {
   const limits = state.options.limits;
   const changes = { dataset: name };
   const wasMnist = isMnist();
   if (name === "mnist" && !wasMnist) {
-    Object.assign(changes, { n_samples: 2000, train_ratio: 0.8, hidden: [32], optimizer: "adam",
-                             lr: 0.003, batch_size: 32, activation: "relu", init: "he" });
+    Object.assign(changes, MNIST_START);
   } else if (name !== "mnist" && wasMnist) {
     Object.assign(changes, { ...state.options.defaults, dataset: name });
+  }
+  if (name === "mnist") changes.features = ["x1", "x2"];
+  // The output layer of the problem: regression's one identity output, else the last choice.
+  if (isRegression(name)) changes.output = "identity";
+  else if ((changes.output || state.config.output) === "identity" || name === "mnist") {
+    changes.output = "softmax";
   }
   if (name !== "mnist") {
     const hidden = changes.hidden || state.config.hidden;
@@ -218,6 +233,7 @@ function fillForm() {
     button.classList.toggle("on", button.dataset.dataset === c.dataset);
   }
   updateOutputs();
+  fillDay2Form();
 }
 
 function updateOutputs() {
@@ -239,73 +255,9 @@ function setLanguage(lang) {
   for (const button of $("datasets").children) {
     button.lastChild.textContent = TEXT[lang].datasetNames[button.dataset.dataset];
   }
+  labelDay2();
   if (state.snap) { buildColumns(); render(); }
   renderTrace();
-}
-
-// -- colours and small images --------------------------------------------------------------------
-function mix(a, b, f) { return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * f)); }
-
-function diverging(v) {       // v in [-1, 1]: orange, white, blue
-  return v < 0 ? mix(WHITE, NEG, Math.min(1, -v)) : mix(WHITE, POS, Math.min(1, v));
-}
-
-function decodeBytes(text) {
-  const raw = atob(text);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  return bytes;
-}
-
-function paintMap(canvas, bytes, n, colour) {
-  canvas.width = n; canvas.height = n;
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(n, n);
-  for (let i = 0; i < n * n; i++) {
-    const [r, g, b] = colour(bytes[i]);
-    image.data.set([r, g, b, 255], 4 * i);
-  }
-  ctx.putImageData(image, 0, 0);
-}
-
-const signedColour = (q) => diverging(q / 127.5 - 1);
-const probabilityColour = (q) => diverging((q / 255 - 0.5) * 2 * 0.8);
-
-function drawThumbnail(canvas, name) {
-  const ctx = canvas.getContext("2d");
-  const w = canvas.width;
-  ctx.fillStyle = "#f4f6f9";
-  ctx.fillRect(0, 0, w, w);
-  if (name === "mnist") {
-    ctx.fillStyle = "#1f2933";
-    ctx.font = "bold 26px system-ui, sans-serif";
-    ctx.textAlign = "center"; ctx.textBaseline = "middle";
-    ctx.fillText("7", w / 2, w / 2 + 1);
-    return;
-  }
-  let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const points = [];
-  for (let i = 0; i < 120; i++) {
-    const c = i % 2, r = random(), a = random() * 2 * Math.PI;
-    let x, y;
-    if (name === "circle") { const rr = c ? 0.7 + 0.3 * r : 0.5 * r; x = rr * Math.cos(a); y = rr * Math.sin(a); }
-    else if (name === "xor") { x = (random() * 0.95 + 0.05) * (random() < 0.5 ? -1 : 1); y = (random() * 0.95 + 0.05) * (random() < 0.5 ? -1 : 1); if ((x * y < 0) !== Boolean(c)) y = -y; }
-    else if (name === "gaussian") { const m = c ? 0.5 : -0.5; x = m + 0.25 * gauss(random); y = m + 0.25 * gauss(random); }
-    else if (name === "spiral") { const rr = 0.05 + 0.95 * (i / 120); const th = 1.75 * 2 * Math.PI * rr + (c ? Math.PI : 0); x = rr * Math.sin(th); y = rr * Math.cos(th); }
-    else { const th = Math.PI * r; x = c ? 1 - Math.cos(th) - 0.5 : Math.cos(th) - 0.5; y = c ? 0.25 - Math.sin(th) * 0.8 + 0.15 : Math.sin(th) * 0.8 - 0.15; }
-    points.push([x, y, c]);
-  }
-  for (const [x, y, c] of points) {
-    ctx.fillStyle = `rgb(${(c ? POS : NEG).join(",")})`;
-    ctx.beginPath();
-    ctx.arc(w / 2 + x * w * 0.42, w / 2 - y * w * 0.42, 1.8, 0, 2 * Math.PI);
-    ctx.fill();
-  }
-}
-
-function gauss(random) {
-  return Math.sqrt(-2 * Math.log(random() + 1e-9)) * Math.cos(2 * Math.PI * random());
 }
 
 // -- the network -----------------------------------------------------------------------------------
@@ -319,7 +271,8 @@ function buildColumns() {
     state.lang === "en" && n < 2 ? t(n ? "hiddenLayer" : "noHidden") : t("hiddenLayers", n);
   $("add-layer").disabled = c.hidden.length >= state.options.limits.hidden_layers;
   $("remove-layer").disabled = c.hidden.length === 0;
-  const sizes = [mnist ? 784 : 2, ...c.hidden, mnist ? 10 : 2];
+  const nOut = mnist ? 10 : isRegression(c.dataset) || c.output === "sigmoid" ? 1 : 2;
+  const sizes = [mnist ? 784 : c.features.length, ...c.hidden, nOut];
   sizes.forEach((size, l) => {
     const column = document.createElement("div");
     column.className = "column";
@@ -389,75 +342,16 @@ function buildColumns() {
     column.appendChild(neurons);
     columns.appendChild(column);
   });
-  if (!mnist) paintInputs();
 }
 
-function paintInputs() {
-  const n = 20;
-  for (const canvas of document.querySelectorAll('.neuron[data-layer="0"]')) {
-    const k = Number(canvas.dataset.unit);
-    const bytes = new Uint8Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const v = k === 0 ? (j + 0.5) / n * 2 - 1 : 1 - (i + 0.5) / n * 2;
-        bytes[i * n + j] = Math.round((v + 1) * 127.5);
-      }
-    }
-    paintMap(canvas, bytes, n, signedColour);
-    canvas.title = k === 0 ? "x1" : "x2";
-  }
-}
-
-function drawWires(snap) {
-  const canvas = $("wires");
-  const net = $("net");
-  const box = net.getBoundingClientRect();
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = box.width * ratio; canvas.height = box.height * ratio;
-  const ctx = canvas.getContext("2d");
-  ctx.scale(ratio, ratio);
-  ctx.clearRect(0, 0, box.width, box.height);
-  const anchor = (el, side) => {
-    const r = el.getBoundingClientRect();
-    return [side > 0 ? r.right - box.left : r.left - box.left, r.top + r.height / 2 - box.top];
-  };
-  const nodes = (l) => [...net.querySelectorAll(`[data-layer="${l}"]`)];
-  const weights = snap.weights || [];
-  const link = (a, b, style, width) => {
-    const [x0, y0] = anchor(a, 1);
-    const [x1, y1] = anchor(b, -1);
-    ctx.strokeStyle = style;
-    ctx.lineWidth = width;
-    ctx.beginPath();
-    ctx.moveTo(x0, y0);
-    ctx.bezierCurveTo((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
-    ctx.stroke();
-  };
-  weights.forEach((W0, l) => {
-    const from = nodes(l), to = nodes(l + 1);
-    if (W0 === null) {      // MNIST: too many weights to draw, one grey link
-      if (from.length === 1 && to.length === 1) link(from[0], to[0], "#c9d1da", 6);
-      return;
-    }
-    let W = W0;
-    // A layer drawn as one box: its wires carry the mean weight over the box's neurons.
-    if (from.length === 1 && W.length > 1) {
-      W = [W[0].map((_, b) => W.reduce((sum, row) => sum + row[b], 0) / W.length)];
-    }
-    if (to.length === 1 && W[0].length > 1) {
-      W = W.map((row) => [row.reduce((a, b) => a + b, 0) / row.length]);
-    }
-    if (from.length !== W.length || to.length !== W[0].length) return;
-    let m = 0;
-    for (const row of W) for (const w of row) m = Math.max(m, Math.abs(w));
-    const widthScale = isMnist() ? 3 : 5;
-    for (let a = 0; a < W.length; a++) {
-      for (let b = 0; b < W[a].length; b++) {
-        const w = W[a][b], f = Math.abs(w) / (m || 1);
-        link(from[a], to[b], `rgba(${(w < 0 ? NEG : POS).join(",")},${0.25 + 0.6 * f})`,
-             Math.max(0.3, widthScale * f));
-      }
-    }
+/** The input nodes: each feature's map over the plane, as the server computed it. */
+function paintInputs(s) {
+  (s.inputs || []).forEach((input, k) => {
+    const canvas = document.querySelector(`.neuron[data-layer="0"][data-unit="${k}"]`);
+    if (!canvas) return;
+    paintMap(canvas, decodeBytes(input.map), s.neuron_grid, signedColour);
+    canvas.title = `${input.name}, max = ${input.max}`;
+    canvas.dataset.feature = input.name;
   });
 }
 
@@ -468,10 +362,11 @@ function render() {
   document.querySelector(".transport").classList.toggle("playing", s.status === "playing");
   $("step-count").textContent = s.step.toLocaleString("en");
   $("epoch-count").textContent = s.epoch_progress.toFixed(2);
-  $("test-loss").textContent = s.test_loss.toFixed(3);
-  $("train-loss").textContent = s.train_loss.toFixed(3);
-  $("test-acc").textContent = s.test_accuracy.toFixed(3);
-  $("train-acc").textContent = s.train_accuracy.toFixed(3);
+  const shown = (v) => (v === null || v === undefined ? "–" : v.toFixed(3));
+  $("test-loss").textContent = shown(s.test_loss);
+  $("train-loss").textContent = shown(s.train_loss);
+  $("test-acc").textContent = shown(s.test_accuracy);
+  $("train-acc").textContent = shown(s.train_accuracy);
   if (s.error === "diverged") showError(t("diverged"));
   drawCurves(s.curves);
   const mnist = s.kind === "mnist";
@@ -496,142 +391,21 @@ function render() {
         canvas.title = `z = ${t("hidden", l + 1)}[${k + 1}], max |z| = ${neuron.max}`;
       }
     }));
-    const boundaryBytes = decodeBytes(s.boundary);
-    for (const canvas of document.querySelectorAll(`.neuron[data-layer="${s.sizes.length - 1}"]`)) {
+    paintInputs(s);
+    let boundaryBytes = decodeBytes(s.boundary);
+    if ($("discretize").checked && s.problem === "classification") {
+      boundaryBytes = boundaryBytes.map((q) => (q >= 128 ? 255 : 0));
+    }
+    const outputs = document.querySelectorAll(`.neuron[data-layer="${s.sizes.length - 1}"]`);
+    for (const canvas of outputs) {
       const k = Number(canvas.dataset.unit);
-      const bytes = k === 1 ? boundaryBytes : boundaryBytes.map((q) => 255 - q);
+      const bytes = k === 1 || outputs.length === 1 ? boundaryBytes : boundaryBytes.map((q) => 255 - q);
       paintMap(canvas, bytes, s.boundary_grid, probabilityColour);
       canvas.title = `y${k + 1}`;
     }
     drawBoundary(s, boundaryBytes);
   }
   drawWires(s);
-}
-
-function drawCurves(curves) {
-  const canvas = $("curves");
-  const ratio = window.devicePixelRatio || 1;
-  const w = 340, h = 110;
-  canvas.width = w * ratio; canvas.height = h * ratio;
-  const ctx = canvas.getContext("2d");
-  ctx.scale(ratio, ratio);
-  ctx.clearRect(0, 0, w, h);
-  const steps = curves.step;
-  canvas.dataset.points = String(steps.length);
-  const pad = { l: 34, r: 8, t: 8, b: 18 };
-  const top = Math.max(1e-6, ...curves.train_loss, ...curves.test_loss) * 1.05;
-  const last = Math.max(1, steps[steps.length - 1] || 1);
-  const X = (step) => pad.l + (w - pad.l - pad.r) * step / last;
-  const Y = (v) => h - pad.b - (h - pad.t - pad.b) * Math.min(v, top) / top;
-  ctx.strokeStyle = "#e1e6ec"; ctx.lineWidth = 1;
-  ctx.fillStyle = "#6b7785"; ctx.font = "10px system-ui, sans-serif";
-  for (const f of [0, 0.5, 1]) {
-    ctx.beginPath(); ctx.moveTo(pad.l, Y(top * f)); ctx.lineTo(w - pad.r, Y(top * f)); ctx.stroke();
-    ctx.textAlign = "right"; ctx.textBaseline = "middle";
-    ctx.fillText((top * f).toFixed(2), pad.l - 4, Y(top * f));
-  }
-  ctx.textAlign = "right"; ctx.textBaseline = "alphabetic";
-  ctx.fillText(String(last), w - pad.r, h - 4);
-  ctx.textAlign = "left";
-  ctx.fillText("0", pad.l, h - 4);
-  for (const [key, colour] of [["train_loss", "#9aa5b1"], ["test_loss", "#1f2933"]]) {
-    ctx.strokeStyle = colour; ctx.lineWidth = 1.6;
-    ctx.beginPath();
-    steps.forEach((step, i) => {
-      const p = [X(step), Y(curves[key][i])];
-      if (i === 0) ctx.moveTo(...p); else ctx.lineTo(...p);
-    });
-    ctx.stroke();
-  }
-}
-
-function planeToCanvas(s, size) {
-  const [lox, loy] = s.lo, [hix, hiy] = s.hi;
-  return {
-    X: (x) => (x - lox) / (hix - lox) * size,
-    Y: (y) => (hiy - y) / (hiy - loy) * size,
-    fromX: (px) => lox + px / size * (hix - lox),
-    fromY: (py) => hiy - py / size * (hiy - loy),
-  };
-}
-
-function drawBoundary(s, bytes) {
-  const canvas = $("boundary");
-  const size = 340, ratio = window.devicePixelRatio || 1;
-  canvas.width = size * ratio; canvas.height = size * ratio;
-  const ctx = canvas.getContext("2d");
-  ctx.scale(ratio, ratio);
-  const field = document.createElement("canvas");
-  paintMap(field, bytes, s.boundary_grid, probabilityColour);
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(field, 0, 0, size, size);
-  const map = planeToCanvas(s, size);
-  const drawPoints = (points, labels, stroke) => {
-    points.forEach(([x, y], i) => {
-      ctx.beginPath();
-      ctx.arc(map.X(x), map.Y(y), 3.6, 0, 2 * Math.PI);
-      ctx.fillStyle = `rgb(${(labels[i] ? POS : NEG).join(",")})`;
-      ctx.fill();
-      ctx.lineWidth = 1.2;
-      ctx.strokeStyle = stroke;
-      ctx.stroke();
-    });
-  };
-  drawPoints(s.train_points, s.train_labels, "#ffffff");
-  if ($("show-test").checked) drawPoints(s.test_points, s.test_labels, "#1f2933");
-  const chosen = state.trace;
-  if (chosen && chosen.x.length === 2) {
-    ctx.beginPath();
-    ctx.arc(map.X(chosen.x[0]), map.Y(chosen.x[1]), 8, 0, 2 * Math.PI);
-    ctx.lineWidth = 2.5; ctx.strokeStyle = "#111";
-    ctx.stroke();
-  }
-}
-
-function drawW1(images) {
-  const box = $("w1");
-  while (box.children.length > images.length) box.lastChild.remove();
-  while (box.children.length < images.length) box.appendChild(document.createElement("canvas"));
-  images.forEach((image, k) => {
-    const canvas = box.children[k];
-    paintMap(canvas, decodeBytes(image.map), 28, signedColour);
-    canvas.title = `W1[:, ${k + 1}]  max |w| = ${image.max}`;
-  });
-}
-
-function drawConfusion(cm) {
-  const canvas = $("confusion");
-  const size = 340, ratio = window.devicePixelRatio || 1;
-  canvas.width = size * ratio; canvas.height = size * ratio;
-  const ctx = canvas.getContext("2d");
-  ctx.scale(ratio, ratio);
-  ctx.clearRect(0, 0, size, size);
-  const pad = 30, cell = (size - pad - 4) / 10;
-  ctx.font = "10px system-ui, sans-serif";
-  ctx.textAlign = "center"; ctx.textBaseline = "middle";
-  const rowTotals = cm.map((row) => row.reduce((a, b) => a + b, 0));
-  for (let i = 0; i < 10; i++) {
-    ctx.fillStyle = "#6b7785";
-    ctx.fillText(String(i), pad - 10, pad + (i + 0.5) * cell);
-    ctx.fillText(String(i), pad + (i + 0.5) * cell, pad - 10);
-    for (let j = 0; j < 10; j++) {
-      const f = rowTotals[i] ? cm[i][j] / rowTotals[i] : 0;
-      const colour = i === j ? mix(WHITE, POS, f) : mix(WHITE, NEG, Math.min(1, f * 3));
-      ctx.fillStyle = `rgb(${colour.join(",")})`;
-      ctx.fillRect(pad + j * cell + 1, pad + i * cell + 1, cell - 2, cell - 2);
-      if (cm[i][j]) {
-        ctx.fillStyle = f > 0.55 ? "#fff" : "#1f2933";
-        ctx.fillText(String(cm[i][j]), pad + (j + 0.5) * cell, pad + (i + 0.5) * cell);
-      }
-    }
-  }
-  ctx.save();
-  ctx.fillStyle = "#6b7785";
-  ctx.fillText(`${t("guess")} →`, pad + 5 * cell, 8);
-  ctx.translate(8, pad + 5 * cell); ctx.rotate(-Math.PI / 2);
-  ctx.fillText(`${t("actual")} →`, 0, 0);
-  ctx.restore();
 }
 
 // -- the trace panel -----------------------------------------------------------------------------------
@@ -660,22 +434,6 @@ function onBoundaryClick(event) {
   if (best) traceSample(best.set, best.index);
 }
 
-function cells(values, limit) {
-  const shown = values.slice(0, limit);
-  let m = 0;
-  for (const v of shown) m = Math.max(m, Math.abs(v));
-  return shown.map((v) => {
-    const [r, g, b] = diverging(m ? 0.7 * v / m : 0);
-    return `<td style="background:rgb(${r},${g},${b})">${formatNumber(v)}</td>`;
-  }).join("") + (values.length > limit ? `<td class="more">… (${values.length})</td>` : "");
-}
-
-function formatNumber(v) {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1000 || a < 0.001 ? v.toExponential(2) : v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(a))));
-}
-
 function renderTrace() {
   const box = $("trace");
   const r = state.trace;
@@ -694,8 +452,11 @@ function renderTrace() {
   box.innerHTML =
     `<div class="trace-summary">${image ? '<canvas id="trace-image" class="trace-image"></canvas>' : ""}` +
     `<span>${t("sample")}: ${setName} #${r.index}</span>` +
-    `<span>${t("label")} = <b>${r.d}</b></span><span>${t("predicted")} = <b>${r.predicted}</b></span>` +
+    `<span>${t("label")} = <b>${shownValue(r.d)}</b></span>` +
+    `<span>${t("predicted")} = <b>${shownValue(r.predicted)}</b></span>` +
     `<span>${t("lossE")} = <b>${formatNumber(r.loss)}</b></span>` +
+    (r.penalty ? `<span>${t("penalty")} = <b>${formatNumber(r.penalty)}</b></span>` +
+                 `<span>${t("total")} = <b>${formatNumber(r.total)}</b></span>` : "") +
     (r.x.length > limit ? `<span class="hint">${t("first", limit)}</span>` : "") + `</div>` +
     `<table class="trace-table">${rows}</table>`;
   if (image) {
@@ -731,6 +492,7 @@ async function start() {
     traceSample("test", /^\d+$/.test(text) ? Number(text) : text);
   });
   window.addEventListener("resize", () => render());
+  await applyHash();
   listen();
 }
 
