@@ -36,6 +36,7 @@ TOP_LEVEL = {"zerodl": "tools", "sklearn": "faces", "onnx": "faces"}
 OPTIONAL_DEPENDENCY_IMPORTS = {
     ("cli.playground", "playground.server"): "Starlette and Uvicorn",
     ("cli.sweep", "tools.benchmarks.sweep_bench"): "Dask",
+    ("cli.export_onnx", "onnx"): "onnx",
 }
 
 

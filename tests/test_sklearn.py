@@ -102,8 +102,9 @@ def _start_weights(est, x, y):
     return {k: p.copy() for k, p in start.fit(x, y).model_.params.items()}
 
 
-def test_alpha_is_sklearns_l2_gradient_over_the_batch():
-    """One full-batch SGD step of a linear model, by hand: W -= lr (dW + alpha W / n)."""
+def test_alpha_is_sklearns_l2_penalty_over_the_batch_on_the_weights_only():
+    """One full-batch SGD step of a linear model, by hand: W -= lr (dW + alpha W / n), the
+    bias without a penalty; the loss is sklearn's, 1/(2n) sum ||u - y||^2 + alpha/(2n) ||W||^2."""
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
     lr, alpha, n = 0.1, 0.5, len(x)
@@ -112,11 +113,56 @@ def test_alpha_is_sklearns_l2_gradient_over_the_batch():
     w = _start_weights(est, x, y)
     residual = x @ w["W1"] + w["b1"] - y                # dE/du of 1/(2n) sum ||u - y||^2
     W = w["W1"] - lr * (x.T @ residual / n + alpha / n * w["W1"])
-    b = w["b1"] - lr * (residual.mean(axis=0) + alpha / n * w["b1"])
+    b = w["b1"] - lr * residual.mean(axis=0)
+    loss = (residual**2).sum() / (2 * n) + alpha / (2 * n) * (w["W1"] ** 2).sum()
     est.fit(x, y)
     np.testing.assert_allclose(est.model_.params["W1"], W, rtol=1e-12)
     np.testing.assert_allclose(est.model_.params["b1"], b, rtol=1e-12, atol=1e-15)
-    assert est.optimizer_.weight_decay == alpha / n
+    assert est.loss_curve_[0] == pytest.approx(loss, rel=1e-12)
+    assert est.optimizer_.weight_decay == 0.0
+    assert est.model_.layers[0].kernel_regularizer.get_config() == {"type": "l2",
+                                                                     "l2": alpha / n / 2}
+
+
+def test_alpha_matches_sklearns_own_loss_and_step():
+    """sklearn's MLPRegressor from the same weights, one full-batch plain-SGD step: the same
+    loss and the same weights after it. (One target: sklearn's reported loss averages over
+    the targets too, its gradient does not.)"""
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(10, 3)), rng.normal(size=(10,))
+    est = MLPRegressor(hidden_layer_sizes=(4,), activation="tanh", solver="sgd", alpha=0.3,
+                       batch_size=10, learning_rate_init=0.05, max_iter=1, shuffle=False,
+                       random_state=0)
+    w = _start_weights(est, x, y)
+    sk = SkRegressor(hidden_layer_sizes=(4,), activation="tanh", solver="sgd", alpha=0.3,
+                     batch_size=10, learning_rate_init=0.05, momentum=0.0, max_iter=1,
+                     shuffle=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk.partial_fit(x, y)                # builds its arrays: then start from zerodl's
+        sk.coefs_ = [w["W1"].copy(), w["W2"].copy()]
+        sk.intercepts_ = [w["b1"].copy(), w["b2"].copy()]
+        del sk._optimizer                   # a new one: plain SGD from these weights
+        sk.partial_fit(x, y)
+    est.fit(x, y)
+    assert est.loss_curve_[0] == pytest.approx(sk.loss_curve_[-1], rel=1e-10)
+    for ours, theirs in zip(("W1", "W2"), sk.coefs_):
+        np.testing.assert_allclose(est.model_.params[ours], theirs, rtol=1e-10)
+    for ours, theirs in zip(("b1", "b2"), sk.intercepts_):
+        np.testing.assert_allclose(est.model_.params[ours], theirs, rtol=1e-10, atol=1e-14)
+
+
+def test_partial_fit_sets_the_penalty_for_each_chunks_batch_size():
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(30, 3)), rng.normal(size=(30,))
+    est = MLPRegressor(hidden_layer_sizes=(5,), alpha=0.6, random_state=0)
+    l2 = lambda: [layer.kernel_regularizer.l2 for layer in est.model_.dense]
+    est.partial_fit(x, y)
+    assert l2() == [0.6 / 30 / 2] * 2
+    est.partial_fit(x[:12], y[:12])
+    assert l2() == [0.6 / 12 / 2] * 2
+    assert MLPRegressor(alpha=0.0).partial_fit(x, y).model_.dense[0].kernel_regularizer is None
 
 
 def test_shuffle_false_takes_the_batches_in_order():

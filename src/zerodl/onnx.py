@@ -210,8 +210,11 @@ OUTPUTS: dict[str, tuple[str, dict] | None] = {"softmax": ("Softmax", {"axis": -
 
 # -- the model --------------------------------------------------------------------------------
 def _input_shape(model, input_shape) -> list:
-    """``["N", ...]``: the given shape of one sample, or one read off the first layer with
-    weights (Dense: ``n_in``; Conv2D: its input channels, with free ``H`` and ``W``)."""
+    """``["N", ...]``: the given shape of one sample, else the model's ``input_shape`` (a
+    ``Sequential`` has one), else one read off the first layer with weights (Dense:
+    ``n_in``; Conv2D: its input channels, with free ``H`` and ``W``)."""
+    if input_shape is None:
+        input_shape = getattr(model, "input_shape", None)
     if input_shape is not None:
         if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__iter__"):
             raise TypeError(f"input_shape must be the shape of one sample, like (784,) or "
@@ -252,8 +255,8 @@ def to_onnx(model, opset: int = OPSET, input_shape: Sequence[int] | None = None
             ) -> "onnx.ModelProto":
     """The ONNX model of ``model``'s inference pass (see the module docstring), checked by
     ``onnx.checker``. ``model`` needs ``layers``, ``output`` and ``dtype``, as a
-    ``Sequential`` has; ``input_shape``: the shape of one sample, when the first layers do
-    not tell it. ``opset``: the ONNX operator set, from 13 to what the installed onnx knows.
+    ``Sequential`` has; ``input_shape``: the shape of one sample (default: the model's
+    ``input_shape``, or what the first layers tell). ``opset``: the ONNX operator set, from 13 to what the installed onnx knows.
     """
     opset = check_int("opset", opset, minimum=MIN_OPSET)
     newest = onnx.defs.onnx_opset_version()

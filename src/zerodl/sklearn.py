@@ -19,11 +19,13 @@ The arguments keep scikit-learn's names and meanings where it has the concept:
   used) into a fresh optimizer at each ``fit``. sklearn's ``"sgd"`` has momentum 0.9;
   zerodl's ``"sgd"`` is the plain rule, ``"nesterov"`` the one with momentum 0.9.
 - ``alpha``: the L2 penalty ``alpha / 2 * ||W||^2 / batch`` that sklearn adds to each
-  batch's loss, i.e. ``alpha * W / batch`` added to the gradient. It is passed as the named
-  optimizer's ``weight_decay = alpha / batch`` (``batch``: the batch size used), which adds
-  ``weight_decay * p`` to the gradient of every parameter (for ``"adamw"`` the decoupled
-  form). Unlike sklearn, the biases are decayed as well; ``loss_curve_`` is the data loss,
-  without the penalty.
+  batch's loss, i.e. ``alpha * W / batch`` added to the weights' gradient. That is the
+  course's weight decay ``0.5 * lam * sum(W**2)`` with ``lam = alpha / batch`` (``batch``:
+  the batch size used), so the network is ``zerodl.mlp(..., weight_decay=alpha / batch)``:
+  as in sklearn, the weight matrices are penalised and the biases are not, and
+  ``loss_curve_`` includes the penalty. (sklearn divides a short last batch's penalty by
+  its own length; here every batch has the penalty of a full one.) A ``partial_fit`` chunk
+  of another size sets the penalty for its batch size.
 - ``batch_size``: ``"auto"`` is ``min(200, n_samples)``; larger sizes are cut to
   ``n_samples``. ``max_iter``: epochs. ``shuffle``: a new order every epoch (zerodl's
   ``fit``) or the given order. ``random_state``: None, an int, a NumPy ``RandomState`` or
@@ -69,6 +71,7 @@ except ImportError as exc:              # an optional dependency: say how to get
         'pip install scikit-learn in a checkout).', name="sklearn") from exc
 
 from .core.optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .core.regularizers import L2
 from .training.architectures import mlp
 from .training.callbacks import Callback
 
@@ -85,6 +88,20 @@ AUTO_BATCH = 200
 
 
 # -- the settings: one check per constructor argument ---------------------------------------
+def _batch(settings: dict, n_samples: int) -> int:
+    """The batch size used on ``n_samples`` samples: ``"auto"`` is at most ``AUTO_BATCH``."""
+    size = settings["batch_size"]
+    return min(AUTO_BATCH if size == "auto" else size, n_samples)
+
+
+def _weight_decay(settings: dict, n_samples: int) -> float:
+    """``lam = alpha / batch``: the course's ``0.5 * lam * sum(W**2)`` is sklearn's penalty
+    ``alpha / 2 * ||W||^2 / batch``. 0 with an optimizer object (its own settings rule)."""
+    if isinstance(settings["solver"], Optimizer):
+        return 0.0
+    return settings["alpha"] / _batch(settings, n_samples)
+
+
 def _hidden_layer_sizes(name: str, value) -> list[int]:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = [value]
@@ -258,7 +275,7 @@ class _BaseMLP(BaseEstimator):
         # Everything is checked: from here on the estimator changes.
         for name, value in fitted.items():
             setattr(self, name, value)
-        self._start(settings, X.shape[1], n_out, X.dtype, rng)
+        self._start(settings, X.shape[1], n_out, X.dtype, rng, len(X))
         self.best_loss_ = None if validation else np.inf
         self.validation_scores_ = [] if validation else None
         self.best_validation_score_ = -np.inf if validation else None
@@ -281,19 +298,22 @@ class _BaseMLP(BaseEstimator):
             setattr(self, name, value)
         if first:
             self._start(settings, X.shape[1], n_out, X.dtype,
-                        _generator(settings["random_state"]))
+                        _generator(settings["random_state"]), len(X))
             self.validation_scores_ = self.best_validation_score_ = None
         if first or self.best_loss_ is None:    # None: after a fit with early stopping
             self.best_loss_ = np.inf
         self._train(settings, X, d, 1, None, can_stop=False)
         return self
 
-    def _start(self, settings: dict, n_in: int, n_out: int, dtype, rng) -> None:
-        """A new network (``model_``) and optimizer (``optimizer_``); nothing learnt yet."""
+    def _start(self, settings: dict, n_in: int, n_out: int, dtype, rng,
+               n_samples: int) -> None:
+        """A new network (``model_``) and optimizer (``optimizer_``); nothing learnt yet.
+        ``n_samples``, the training set's size, sets the batch size and so the penalty."""
         self.model_ = mlp([n_in, *settings["hidden_layer_sizes"], n_out],
                           activation=settings["activation"], output=self._output,
                           init="glorot", seed=int(rng.integers(2**63 - 1)), dtype=dtype,
-                          dropout=settings["dropout"], batch_norm=settings["batch_norm"])
+                          dropout=settings["dropout"], batch_norm=settings["batch_norm"],
+                          weight_decay=_weight_decay(settings, n_samples))
         solver = settings["solver"]
         if isinstance(solver, Optimizer):       # its settings, a state of its own
             self.optimizer_ = type(solver)(**solver.get_config())
@@ -304,11 +324,12 @@ class _BaseMLP(BaseEstimator):
 
     def _train(self, settings: dict, x, d, epochs: int, validation, can_stop: bool):
         """Run ``model_.fit`` for ``epochs`` epochs; return the convergence watch."""
-        n = len(x)
-        batch = min(AUTO_BATCH if settings["batch_size"] == "auto" else settings["batch_size"],
-                    n)
-        if not isinstance(settings["solver"], Optimizer):
-            self.optimizer_.weight_decay = settings["alpha"] / batch
+        batch = _batch(settings, len(x))
+        lam = _weight_decay(settings, len(x))
+        for layer in self.model_.dense:     # partial_fit: this chunk's batch size may differ
+            now = layer.kernel_regularizer.l2 * 2 if layer.kernel_regularizer else 0.0
+            if now != lam:
+                layer.kernel_regularizer = L2(lam / 2) if lam > 0 else None
         watch = _Convergence(self, settings["tol"], settings["n_iter_no_change"], validation,
                              can_stop)
         # shuffle=False: a generator whose "permutation" is the identity; else the model's.

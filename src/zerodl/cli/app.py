@@ -21,6 +21,7 @@ import numpy as np
 from . import bench as cli_bench, compare as cli_compare, coursekit as cli_coursekit
 from . import playground as cli_playground, show as cli_show, sweep as cli_sweep
 from . import trace as cli_trace
+from . import export_onnx as cli_export_onnx
 from .. import load          # zerodl.load: the public reader of model files
 from ..training.callbacks import Callback
 from .common import (Parser, QuietStdout, UsageError, add_settings, check_outputs,
@@ -38,7 +39,7 @@ from ..core.schedules import ReduceOnPlateau
 # The subcommands that live in their own module: each has add_parser(subparsers) and run(args).
 SUBCOMMANDS = {"trace": cli_trace, "course-kit": cli_coursekit, "compare-optimizers": cli_compare,
                "bench": cli_bench, "show": cli_show, "playground": cli_playground,
-               "sweep": cli_sweep}
+               "sweep": cli_sweep, "export-onnx": cli_export_onnx}
 #: ``zerodl train``'s options: every setting of a run.
 TRAIN_SETTINGS = list(SETTINGS)
 

@@ -13,6 +13,8 @@ from ..core._fileio import atomic_write
 from ..tools.benchmarks.suite import (CLOCK, bench_predict, bench_training, blas_threads, machine,
                                peak_memory_of_train, setup_torch, sgemm_peak, time_to_accuracy)
 from .common import UsageError, check_outputs
+from .export_onnx import onnx_bench_row
+from ..tools.benchmarks.onnx_rows import row_text as onnx_row_text
 from ..core.datasets import load_mnist
 
 
@@ -60,6 +62,8 @@ def markdown(report: dict) -> str:
         lines.append(f"Time to {t['target']:.1%} test accuracy: {t['train_seconds']:.1f} s of "
                      f"training ({t['epochs']} epochs, {'reached' if t['reached'] else 'NOT reached'}"
                      f" {t['test_accuracy']:.4f}) with {t['recipe']}.")
+    if "onnxruntime" in report:
+        lines.append(f"onnxruntime beside zerodl: `{onnx_row_text(report['onnxruntime'])}`.")
     return "\n".join(lines)
 
 
@@ -109,6 +113,8 @@ def run(args) -> int:
     show = lambda row: print(row_text(row))
     report["training"] = bench_training(x, d, args.rounds, use_torch, clock=clock, progress=show)
     report["predict"] = bench_predict(args.rounds, use_torch, clock=clock, progress=show)
+    report["onnxruntime"] = onnx_bench_row(args.rounds, x_test, clock)
+    print(onnx_row_text(report["onnxruntime"]))
     if not args.skip_memory:
         report["memory"] = peak_memory_of_train(args.data_dir)
         print(f"peak memory of `zerodl train` (defaults): "
