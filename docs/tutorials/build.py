@@ -9,6 +9,7 @@ would run it.
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -1841,6 +1842,19 @@ assert big.evaluate(x, d)["accuracy"] >= 0.9
 """),
 ]
 
+
+
+def _sibling(name: str):
+    """A module of this folder, loaded by its path (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# 8. Overfitting and its cures (day 2): its own file, nb08_overfitting.py
+NB8 = _sibling("nb08_overfitting").cells(md, code, header)
+
 NOTEBOOKS = {
     "01_forward_propagation.ipynb": NB1,
     "02_activation_functions.ipynb": NB2,
@@ -1849,6 +1863,7 @@ NOTEBOOKS = {
     "05_backpropagation.ipynb": NB5,
     "06_mnist.ipynb": NB6,
     "07_looking_inside.ipynb": NB7,
+    "08_overfitting.ipynb": NB8,
 }
 
 
