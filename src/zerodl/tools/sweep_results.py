@@ -200,12 +200,12 @@ class Sweep:
                 ax.plot(i, row["train_accuracy"], "^", color=color, mfc="none", ms=8)
                 ax.annotate(f"gap {row['gap']:.3f}", (i, row["train_accuracy"]),
                             textcoords="offset points", xytext=(7, -3), fontsize=7, color=color)
-        ax.set_xlim(-0.6, len(groups) - 0.4)
+        gaps = metric == "accuracy" and any("gap" in row for row in summary)
+        ax.set_xlim(-0.6, len(groups) - (0.1 if gaps else 0.4))     # room for "gap" labels
         ax.set_xticks(range(len(groups)), [row["label"] for row in summary], rotation=30,
                       ha="right", fontsize=8)
         ax.set_ylabel(f"test {metric}")
         seeds = max(len(records) for _, records in groups) if groups else 0
-        gaps = metric == "accuracy" and any("gap" in row for row in summary)
         ax.set_title(f"Final test {metric}: mean ± std, {seeds} seed{'s' if seeds != 1 else ''}"
                      f" as dots" + ("\ntraining accuracy (last epoch) as triangles" if gaps else ""))
         ax.grid(True, axis="y", alpha=0.3)
@@ -214,7 +214,8 @@ class Sweep:
                     if r["test"].get("accuracy") is not None]
             tops += [row["train_accuracy"] for row in summary if "train_accuracy" in row]
             if tops:
-                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0, max(tops) + 0.03))
+                room = 0.07 if gaps else 0.03       # a triangle at 1.0 and its label fit
+                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0 + room - 0.02, max(tops) + room))
 
     def __repr__(self) -> str:
         return f"Sweep({len(self.configs())} configs, {len(self.results)} runs)"
