@@ -53,7 +53,8 @@ def train_deep(weight_decay=0.0, dropout=0.0, epochs=EPOCHS, seed=0):
     history = model.fit(x_small, d_small, epochs=epochs, batch_size=100, optimizer=SGD(lr=0.05),
                         validation_data=(x_eval, d_eval), eval_every=6, verbose=0, seed=seed)
     epoch = np.array(history.steps["step"]) / 3
-    return model, epoch, np.array(history.steps["accuracy"]), np.array(history.steps["val_accuracy"])
+    steps = history.steps
+    return model, epoch, np.array(steps["accuracy"]), np.array(steps["val_accuracy"])
 
 plain_model, epoch, train_acc, test_acc = train_deep()
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -117,7 +118,8 @@ Same conditions, with weight decay $\lambda = 0.1$, dropout $p = 0.2$, and both 
 """),
         code(r"""
 cases = {"no regularisation": {}, "weight decay 0.1": {"weight_decay": 0.1},
-         "dropout 0.2": {"dropout": 0.2}, "both (0.03, 0.2)": {"weight_decay": 0.03, "dropout": 0.2}}
+         "dropout 0.2": {"dropout": 0.2},
+         "both (0.03, 0.2)": {"weight_decay": 0.03, "dropout": 0.2}}
 runs = {"no regularisation": (plain_model, epoch, train_acc, test_acc)}
 for name, kw in cases.items():
     if name not in runs:
@@ -156,7 +158,8 @@ for name in ("no regularisation", "weight decay 0.1"):
 ax.set_xlabel("weight value in W2 (100 x 100)"); ax.set_ylabel("count")
 ax.set_title("Weights after training: weight decay pulls them towards 0")
 ax.legend(); ax.grid(alpha=0.3); plt.show()
-assert runs["weight decay 0.1"][0].params["W2"].std() < runs["no regularisation"][0].params["W2"].std()
+W2_std = {name: runs[name][0].params["W2"].std() for name in runs}
+assert W2_std["weight decay 0.1"] < W2_std["no regularisation"]
 """),
         md(r"""
 ## 4. 勾配消失 / The vanishing gradient
@@ -287,10 +290,12 @@ dashed: without; the accuracy on the training data.
 x_1k, d_1k = x_train[:1000], d_train[:1000]
 scales = [1.0, 0.1, 0.01, 0.001] if FAST else [1.0, 0.3, 0.1, 0.03, 0.01, 0.001]
 speed_epochs = 6 if FAST else 20
-fig, axes = plt.subplots(1 if FAST else 2, len(scales) // (1 if FAST else 2), figsize=(15, 3.6 if FAST else 7),
+n_rows = 1 if FAST else 2
+fig, axes = plt.subplots(n_rows, len(scales) // n_rows, figsize=(15, 3.6 * n_rows),
                          sharex=True, sharey=True)
+axes = np.ravel(axes)
 finals = {}
-for ax, std in zip(np.ravel(axes), scales):
+for ax, std in zip(axes, scales):
     for bn, style in ((True, "-"), (False, "--")):
         model = zerodl.mlp([784] + [100] * 5 + [10], init=std, seed=0, batch_norm=bn)
         label = "batch norm" if bn else "no batch norm"
@@ -302,13 +307,13 @@ for ax, std in zip(np.ravel(axes), scales):
             h, label = exc.history, label + " (diverged)"
         steps, accuracy = h.steps.get("step", []), h.steps.get("accuracy", [])
         ax.plot(np.array(steps) / 10, accuracy, style, label=label)
-        finals[(std, bn)] = accuracy[-1] if len(steps) and steps[-1] == 10 * speed_epochs else np.nan
+        finished = len(steps) and steps[-1] == 10 * speed_epochs
+        finals[(std, bn)] = accuracy[-1] if finished else np.nan
     ax.set_title(f"initial std {std}"); ax.grid(alpha=0.3); ax.set_ylim(0, 1)
-for ax in np.ravel(axes)[-len(scales) // (1 if FAST else 2):]:
-    ax.set_xlabel("epoch")
-np.ravel(axes)[0].set_ylabel("training accuracy")
-for ax in np.ravel(axes):
     ax.legend(loc="best", fontsize=8)
+for ax in axes[-len(scales) // n_rows:]:
+    ax.set_xlabel("epoch")
+axes[0].set_ylabel("training accuracy")
 fig.suptitle("784-100x5-10 on 1000 images: batch normalisation learns at every initial scale")
 fig.tight_layout(); plt.show()
 for std in scales:
@@ -317,18 +322,19 @@ for std in scales:
 assert all(finals[(s, True)] > np.nan_to_num(finals[(s, False)]) for s in scales)
 """),
         md(r"""
-BN なしでは、初期値が大きすぎても（出力が爆発し、損失が溢れて学習が止まる＝diverged）小さすぎても（信号が消える）学習が始まりません。
+BN なしでは、初期値が大きすぎても（出力が爆発し、損失が溢れて学習が止まる＝diverged）
+小さすぎても（信号が消える）学習が始まりません。
 ちょうどよい初期値（He なら $\sqrt{2/100} \approx 0.14$）の近くでしか速く学習しません。BN ありでは、
 どの初期値でも学習が進みます（標準偏差 1.0 では少し遅めです：BN の出力は $W$ の大きさによらないので、
 $W$ が大きいほど $\partial E / \partial W$ は相対的に小さくなります）。初期値への依存が小さく、
 大きめの学習率も使えるのがバッチ正規化の利点です。
 
 Without BN, training does not start when the initial weights are too large (the outputs blow
-up until the loss overflows: "diverged") or too small (the signal fades): only scales near the right one (He: $\sqrt{2/100}
-\approx 0.14$) learn fast. With BN every scale learns (std 1.0 more slowly: BN's output does
-not depend on the scale of $W$, so the larger $W$, the smaller $\partial E / \partial W$ is
-relative to it). Less dependence on the
-initialisation, and room for larger learning rates, are what batch normalisation buys.
+up until the loss overflows: "diverged") or too small (the signal fades): only scales near
+the right one (He: $\sqrt{2/100} \approx 0.14$) learn fast. With BN every scale learns (std
+1.0 more slowly: BN's output does not depend on the scale of $W$, so the larger $W$, the
+smaller $\partial E / \partial W$ is relative to it). Less dependence on the initialisation,
+and room for larger learning rates, are what batch normalisation buys.
 
 ## 試してみよう / Try it
 

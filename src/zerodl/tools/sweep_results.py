@@ -206,8 +206,9 @@ class Sweep:
                       ha="right", fontsize=8)
         ax.set_ylabel(f"test {metric}")
         seeds = max(len(records) for _, records in groups) if groups else 0
+        triangles = "\ntraining accuracy (last epoch) as triangles" if gaps else ""
         ax.set_title(f"Final test {metric}: mean ± std, {seeds} seed{'s' if seeds != 1 else ''}"
-                     f" as dots" + ("\ntraining accuracy (last epoch) as triangles" if gaps else ""))
+                     f" as dots{triangles}")
         ax.grid(True, axis="y", alpha=0.3)
         if metric == "accuracy":
             tops = [r["test"]["accuracy"] for r in self.results
