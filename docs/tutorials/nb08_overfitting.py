@@ -351,5 +351,46 @@ and room for larger learning rates, are what batch normalisation buys.
 - The same comparison with several seeds on the command line: `zerodl sweep --preset overfit
   --plot overfit.png` (its table has a column for the gap between training and test accuracy).
 - `zerodl train --layers 784-100-100-100-10 --batch-norm --dropout 0.2 --weight-decay 0.01`
+
+## 確認テスト / Check questions
+
+**シグモイド関数を微分したとき、入力が 0 のときに最大値をとる。その値は？** $f'(u) = f(u)(1 - f(u))$
+で、$f(0) = 0.5$ なので $0.5 \times 0.5 = 0.25$。1 層戻るごとに勾配は多くとも 1/4 になります（4 節）。
+
+**The sigmoid's derivative is largest at input 0. What is its value?** $f'(u) = f(u)(1 - f(u))$
+and $f(0) = 0.5$, so $0.25$: each layer backpropagation goes through multiplies the gradient by
+at most a quarter (section 4).
+"""),
+        code(r"""
+u = np.linspace(-6, 6, 1201)
+print("max of d_sigmoid:", F.d_sigmoid(u).max(), "at u =", u[F.d_sigmoid(u).argmax()])
+assert np.isclose(F.d_sigmoid(0.0), 0.25)
+"""),
+        md(r"""
+**重みの初期値を 0 にすると、どんな問題が起きるか？** どのユニットも同じ値を出し、同じ勾配を受け取るので、
+重みが同じまま更新され続けます。何個ユニットを並べても 1 個分の働きしかしません（ノート 1 で確かめました）。
+ReLU ではさらに、総入力がすべて 0 なので $f'(0) = 0$ となり、中間層の勾配が 0 のまま学習が始まりません。
+
+**What goes wrong with all initial weights 0?** Every unit outputs the same value and receives
+the same gradient, so the weights stay equal forever: many units act as one (notebook 1 shows
+it). With ReLU it is worse: every total input is 0, $f'(0) = 0$, and the hidden layers get no
+gradient at all.
+"""),
+        code(r"""
+zero = zerodl.mlp([784, 100, 100, 10], init="zeros", seed=0)
+zero.fit(x_small, d_small, epochs=3, batch_size=100, optimizer=SGD(lr=0.1), verbose=0, seed=0)
+for key, value in zero.params.items():       # only the output layer's bias can move
+    print(f"{key} after 3 epochs: {'all zero' if not value.any() else 'changed'}")
+assert not zero.params["W1"].any() and not zero.params["W2"].any()
+"""),
+        md(r"""
+**バッチ正規化の効果を 2 つ挙げよ。** (1) 中間層の総入力の分布がそろうので勾配が安定し、学習が速くなる
+（初期値や学習率にも左右されにくい、5 節）。(2) ミニバッチごとの統計のゆらぎが雑音として働き、過学習を
+抑える。
+
+**Name two effects of batch normalisation.** (1) The hidden total inputs keep a steady
+distribution, so the gradients stay healthy and learning is faster, and less sensitive to the
+initialisation and the learning rate (section 5). (2) The mini-batch statistics jitter from
+batch to batch, a noise that curbs overfitting.
 """),
     ]
