@@ -1853,7 +1853,9 @@ def _sibling(name: str):
 
 
 # 8. Overfitting and its cures (day 2): its own file, nb08_overfitting.py
-NB8 = _sibling("nb08_overfitting").cells(md, code, header)
+_nb8 = _sibling("nb08_overfitting")
+NB8 = header(*_nb8.TITLE, _nb8.INTRO) + [md(text) if kind == "md" else code(text)
+                                        for kind, text in _nb8.CELLS]
 
 NOTEBOOKS = {
     "01_forward_propagation.ipynb": NB1,

@@ -1,29 +1,31 @@
-"""Notebook 8 (day 2, part 1): overfitting and its cures; read by build.py.
+"""Notebook 8 (day 2, part 1): overfitting and its cures, as data that build.py reads.
 
-``cells(md, code, header)`` returns the notebook's cells, built with build.py's helpers. It
-lives in its own file because build.py already holds seven notebooks.
+``TITLE`` (Japanese, English), ``INTRO`` and ``CELLS``; build.py puts its usual header (the
+setup cell) in front. It lives in its own file because build.py already holds seven notebooks.
 """
-from __future__ import annotations
 
+TITLE = ("8. 過学習とその対策", "8. Overfitting and its cures")
 
-def cells(md, code, header) -> list:
-    return header("8. 過学習とその対策", "8. Overfitting and its cures", r"""
+INTRO = r"""
 訓練データが少なく、ネットワークが大きいと、ネットワークは訓練データを「丸暗記」します。
 訓練データの正解率は 100% に近づくのに、見たことのないテストデータの正解率は伸びません。これが
 **過学習** です。このノートでは講座の day 2 の実験を zerodl で行います：MNIST の 300 枚だけで
 784-100×6-10 を学習させて過学習を起こし、**荷重減衰**（weight decay）と **ドロップアウト** で
 訓練とテストの差を縮め、**バッチ正規化** が中間層の出力の分布と学習の速さをどう変えるかを見ます。
-その前に、深いシグモイドのネットワークで勾配が消える様子を見ます。バッチ正規化の動機です。
+バッチ正規化の前に、その動機である、深いシグモイドのネットワークで勾配が消える様子を見ます。
 
 With little training data and a large network, the network memorises its training set: the
 training accuracy climbs towards 100 % while the accuracy on unseen test images stalls. This
 is **overfitting**. This notebook runs day 2's experiments with zerodl: 784-100×6-10 trained on
 only 300 MNIST images overfits; **weight decay** and **dropout** narrow the gap between
 training and test accuracy; and **batch normalisation** changes the distribution of the hidden
-layers' outputs and the speed of learning. First, the vanishing gradient of a deep sigmoid
-network, which motivates batch normalisation.
-""") + [
-        code(r"""
+layers' outputs and the speed of learning. Before batch normalisation, the vanishing gradient
+of a deep sigmoid network, which motivates it.
+"""
+
+#: The cells after the header: ("md", text) or ("code", text).
+CELLS = [
+    ("code", r"""
 from zerodl.datasets import load_mnist
 from zerodl.layer_stats import LayerStats
 from zerodl.optimizers import SGD
@@ -35,7 +37,7 @@ EPOCHS = 30 if FAST else 100
 DEEP = [784] + [100] * 6 + [10]                            # 784-100x6-10
 print("training", x_small.shape, "test", x_eval.shape, "epochs", EPOCHS)
 """),
-        md(r"""
+    ("md", r"""
 ## 1. 過学習 / Overfitting
 
 784-100×6-10（ReLU、He の初期値）を 300 枚で、SGD（学習率 0.05、バッチ 100）で学習させます。
@@ -47,7 +49,7 @@ print("training", x_small.shape, "test", x_eval.shape, "epochs", EPOCHS)
 on the test images in inference mode (no dropout; batch norm with its running statistics).
 300 images in batches of 100: an epoch is 3 steps.
 """),
-        code(r"""
+    ("code", r"""
 def train_deep(weight_decay=0.0, dropout=0.0, epochs=EPOCHS, seed=0):
     model = zerodl.mlp(DEEP, init="he", seed=seed, weight_decay=weight_decay, dropout=dropout)
     history = model.fit(x_small, d_small, epochs=epochs, batch_size=100, optimizer=SGD(lr=0.05),
@@ -68,7 +70,7 @@ print(f"final accuracy: training {train_acc[-1]:.3f}, test {test_acc[-1]:.3f}, "
       f"gap {train_acc[-1] - test_acc[-1]:.3f}")
 assert train_acc[-1] - test_acc[-1] > (0.1 if FAST else 0.2)
 """),
-        md(r"""
+    ("md", r"""
 訓練データの正解率はほぼ 1.0 まで上がりますが、テストデータの正解率はずっと低いところで止まります。
 その差（灰色）が過学習です。ネットワークのパラメータは約 13 万個、訓練データは 300 枚：
 1 枚 1 枚の癖まで覚えられるだけの自由度があります。
@@ -116,7 +118,7 @@ step trains a different sub-network, so no unit can rely on particular others.
 
 Same conditions, with weight decay $\lambda = 0.1$, dropout $p = 0.2$, and both ($\lambda = 0.03$ with $p = 0.2$).
 """),
-        code(r"""
+    ("code", r"""
 cases = {"no regularisation": {}, "weight decay 0.1": {"weight_decay": 0.1},
          "dropout 0.2": {"dropout": 0.2},
          "both (0.03, 0.2)": {"weight_decay": 0.03, "dropout": 0.2}}
@@ -136,7 +138,7 @@ fig.tight_layout(); plt.show()
 for name, (model, ep, tr, te) in runs.items():
     print(f"{name:<18} training {tr[-1]:.3f}  test {te[-1]:.3f}  gap {tr[-1] - te[-1]:.3f}")
 """),
-        md(r"""
+    ("md", r"""
 荷重減衰は重みを小さく保つことで、ドロップアウトは毎回ユニットを間引くことで、訓練データへの
 当てはまりを弱め、訓練とテストの差を縮めます。ただしテストの正解率が大きく上がるわけではありません：
 300 枚から学べることには限りがあり、効きすぎると（$\lambda$ や $p$ を大きくすると）訓練データさえ
@@ -149,7 +151,7 @@ much: 300 images hold only so much, and too much of either (a larger $\lambda$ o
 network from fitting even its training data (underfitting). The strongest cure is more data.
 How much smaller weight decay kept the weights, in the second layer's weights:
 """),
-        code(r"""
+    ("code", r"""
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name in ("no regularisation", "weight decay 0.1"):
     W2 = runs[name][0].params["W2"].ravel()
@@ -161,7 +163,7 @@ ax.legend(); ax.grid(alpha=0.3); plt.show()
 W2_std = {name: runs[name][0].params["W2"].std() for name in runs}
 assert W2_std["weight decay 0.1"] < W2_std["no regularisation"]
 """),
-        md(r"""
+    ("md", r"""
 ## 4. 勾配消失 / The vanishing gradient
 
 シグモイドの導関数は最大でも $0.25$ です。逆伝播で層を 1 つ戻るたびに $f'(u)$ と $W^\top$ が
@@ -177,7 +179,7 @@ sigmoids (Xavier initialisation), 60 steps on 2000 MNIST images; `LayerStats` re
 layer's gradient norm $\|\partial E / \partial W\|$. Beside it, the same network with batch
 normalisation (next section).
 """),
-        code(r"""
+    ("code", r"""
 x_2k, d_2k = x_train[:2000], d_train[:2000]
 grad_runs = {}
 for batch_norm in (False, True):
@@ -205,7 +207,7 @@ ratio = np.mean(sig["W1"]["grad_norm"]) / np.mean(sig["W7"]["grad_norm"])
 print(f"sigmoid: ||dE/dW1|| / ||dE/dW7|| = {ratio:.1e}")
 assert ratio < 0.1
 """),
-        md(r"""
+    ("md", r"""
 シグモイドだけのネットワークでは、1 層目の勾配が出力層の勾配より桁違いに小さく、60 ステップでは
 ほとんど学習が進みません（正解率は 1 割前後＝当てずっぽう）。バッチ正規化を入れると各層の勾配の
 大きさがそろい、同じ 60 ステップで学習が進みます。
@@ -239,7 +241,7 @@ First the distribution of the hidden outputs (after the activation): sigmoid net
 initial standard deviation 1.0 (too large) and 0.01 (too small), 1000 images, a forward pass in
 training mode (normalised with the batch's statistics).
 """),
-        code(r"""
+    ("code", r"""
 def hidden_outputs(model, x):
     # Each activation's output, forward in training mode: batch norm uses the batch's statistics.
     h, outputs = model.prepare_inputs(x), []
@@ -264,7 +266,7 @@ for ax in axes[-1]:
 fig.suptitle("Hidden outputs of 784-100x6-10 (sigmoid), without and with batch normalisation")
 fig.tight_layout(); plt.show()
 """),
-        md(r"""
+    ("md", r"""
 - 標準偏差 1.0、BN なし：出力が 0 と 1 に張り付きます（飽和）。そこでは $f'(u) \approx 0$ で、勾配が流れません。
 - 標準偏差 0.01、BN なし：深い層ほど出力が 0.5 の一点に集まり、どのユニットも同じ値を出します。
 - BN あり：初期値の大きさによらず、どの層でも出力が 0〜1 に広く散らばります。$\hat u$ が平均 0・分散 1
@@ -286,7 +288,7 @@ After the book's experiment: 784-100×5-10 (ReLU) on 1000 MNIST images, the init
 standard deviation from 1 down to 0.001 (SGD, learning rate 0.1). Solid: with batch norm;
 dashed: without; the accuracy on the training data.
 """),
-        code(r"""
+    ("code", r"""
 x_1k, d_1k = x_train[:1000], d_train[:1000]
 scales = [1.0, 0.1, 0.01, 0.001] if FAST else [1.0, 0.3, 0.1, 0.03, 0.01, 0.001]
 speed_epochs = 6 if FAST else 20
@@ -321,7 +323,7 @@ for std in scales:
           f"without {finals[(std, False)]:.3f}")          # nan: diverged
 assert all(finals[(s, True)] > np.nan_to_num(finals[(s, False)]) for s in scales)
 """),
-        md(r"""
+    ("md", r"""
 BN なしでは、初期値が大きすぎても（出力が爆発し、損失が溢れて学習が止まる＝diverged）
 小さすぎても（信号が消える）学習が始まりません。
 ちょうどよい初期値（He なら $\sqrt{2/100} \approx 0.14$）の近くでしか速く学習しません。BN ありでは、
@@ -361,12 +363,12 @@ and room for larger learning rates, are what batch normalisation buys.
 and $f(0) = 0.5$, so $0.25$: each layer backpropagation goes through multiplies the gradient by
 at most a quarter (section 4).
 """),
-        code(r"""
+    ("code", r"""
 u = np.linspace(-6, 6, 1201)
 print("max of d_sigmoid:", F.d_sigmoid(u).max(), "at u =", u[F.d_sigmoid(u).argmax()])
 assert np.isclose(F.d_sigmoid(0.0), 0.25)
 """),
-        md(r"""
+    ("md", r"""
 **重みの初期値を 0 にすると、どんな問題が起きるか？** どのユニットも同じ値を出し、同じ勾配を受け取るので、
 重みが同じまま更新され続けます。何個ユニットを並べても 1 個分の働きしかしません（ノート 1 で確かめました）。
 ReLU ではさらに、総入力がすべて 0 なので $f'(0) = 0$ となり、中間層の勾配が 0 のまま学習が始まりません。
@@ -376,14 +378,14 @@ the same gradient, so the weights stay equal forever: many units act as one (not
 it). With ReLU it is worse: every total input is 0, $f'(0) = 0$, and the hidden layers get no
 gradient at all.
 """),
-        code(r"""
+    ("code", r"""
 zero = zerodl.mlp([784, 100, 100, 10], init="zeros", seed=0)
 zero.fit(x_small, d_small, epochs=3, batch_size=100, optimizer=SGD(lr=0.1), verbose=0, seed=0)
 for key, value in zero.params.items():       # only the output layer's bias can move
     print(f"{key} after 3 epochs: {'all zero' if not value.any() else 'changed'}")
 assert not zero.params["W1"].any() and not zero.params["W2"].any()
 """),
-        md(r"""
+    ("md", r"""
 **バッチ正規化の効果を 2 つ挙げよ。** (1) 中間層の総入力の分布がそろうので勾配が安定し、学習が速くなる
 （初期値や学習率にも左右されにくい、5 節）。(2) ミニバッチごとの統計のゆらぎが雑音として働き、過学習を
 抑える。
@@ -393,4 +395,4 @@ distribution, so the gradients stay healthy and learning is faster, and less sen
 initialisation and the learning rate (section 5). (2) The mini-batch statistics jitter from
 batch to batch, a noise that curbs overfitting.
 """),
-    ]
+]
