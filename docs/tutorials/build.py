@@ -9,6 +9,7 @@ would run it.
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -991,6 +992,7 @@ path as zerodl's optimizer ($g$ the gradient, $\varepsilon$ the learning rate).
 | Nesterov | $b \leftarrow \alpha b + g,\quad w \leftarrow w - \varepsilon (g + \alpha b)$ |
 | AdaGrad | $h \leftarrow h + g \odot g,\quad w \leftarrow w - \varepsilon g / (\sqrt{h} + \epsilon)$ |
 | RMSProp | $h \leftarrow \rho h + (1 - \rho) g \odot g,\quad w \leftarrow w - \varepsilon g / (\sqrt{h} + \epsilon)$ |
+| AdaDelta | $h \leftarrow \rho h + (1 - \rho) g \odot g,\ \Delta \leftarrow \frac{\sqrt{s + \epsilon}}{\sqrt{h + \epsilon}} g,\ s \leftarrow \rho s + (1 - \rho) \Delta \odot \Delta,\ w \leftarrow w - \varepsilon \Delta$ |
 | Adam | $m \leftarrow \beta_1 m + (1 - \beta_1) g,\ v \leftarrow \beta_2 v + (1 - \beta_2) g \odot g,\ w \leftarrow w - \varepsilon \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}$ |
 """),
     code(r"""
@@ -1016,6 +1018,12 @@ def rmsprop(w, g, s, lr, rho=0.99, eps=1e-8):
     s["h"] = rho * s.get("h", 0) + (1 - rho) * g * g      # h <- rho h + (1 - rho) g*g
     return w - lr * g / (np.sqrt(s["h"]) + eps)           # w <- w - lr g / (sqrt(h) + eps)
 
+def adadelta(w, g, s, lr, rho=0.9, eps=1e-6):
+    s["h"] = rho * s.get("h", 0) + (1 - rho) * g * g      # h <- rho h + (1 - rho) g*g
+    delta = np.sqrt(s.get("s", 0) + eps) / np.sqrt(s["h"] + eps) * g   # step in weight units
+    s["s"] = rho * s.get("s", 0) + (1 - rho) * delta * delta           # s <- rho s + (1 - rho) delta^2
+    return w - lr * delta                                 # w <- w - lr delta
+
 def adam(w, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     s["t"] = s.get("t", 0) + 1
     s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g      # m <- beta1 m + (1 - beta1) g
@@ -1025,7 +1033,8 @@ def adam(w, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * m_hat / (np.sqrt(v_hat) + eps)        # w <- w - lr m_hat / (sqrt(v_hat) + eps)
 
 RULES = {"sgd": (sgd, 0.95), "momentum": (momentum, 0.1), "nesterov": (nesterov, 0.1),
-         "adagrad": (adagrad, 1.5), "rmsprop": (rmsprop, 0.15), "adam": (adam, 0.3)}
+         "adagrad": (adagrad, 1.5), "rmsprop": (rmsprop, 0.15), "adadelta": (adadelta, 1.0),
+         "adam": (adam, 0.3)}
 paths = {}
 for name, (rule, lr) in RULES.items():
     w, state, path = np.array([-7.0, 2.0]), {}, []
@@ -1040,7 +1049,8 @@ for name, (rule, lr) in RULES.items():
     print(f"{name:<9} lr {lr:<5} after 30 steps (x, y) = {w.round(4)}, f = {w[0] ** 2 / 20 + w[1] ** 2:.5f}")
 
 gx, gy = np.meshgrid(np.linspace(-10, 10, 200), np.linspace(-5, 5, 200))
-fig, axes = plt.subplots(2, 3, figsize=(14, 6.5), sharex=True, sharey=True)
+fig, axes = plt.subplots(2, 4, figsize=(17, 6.5), sharex=True, sharey=True)
+axes[-1, -1].axis("off")
 for ax, (name, path) in zip(axes.ravel(), paths.items()):
     ax.contour(gx, gy, gx ** 2 / 20 + gy ** 2, levels=[0.25, 1, 2, 4, 7], colors="gray", linewidths=0.7)
     ax.plot(path[:, 0], path[:, 1], "o-", color="red", ms=3)
@@ -1060,6 +1070,10 @@ plt.show()
   $x$ が 7 だけ進む必要があることから決めます。AdaGrad は $h$ が増え続けて歩幅が縮むので大きめ、
   RMSProp は最初の数ステップで $h$ が小さく歩幅が $\varepsilon / \sqrt{1 - \rho} = 10\varepsilon$
   ほどになるので小さめ、Adam はバイアス補正で最初から約 $\varepsilon$ の歩幅です。
+- **AdaDelta 1.0**（論文には学習率がなく 1.0 にあたります）：歩幅 $\Delta$ の単位を、これまでの歩幅の
+  大きさの移動平均 $\sqrt{s + \epsilon}$ で重みの単位にそろえます。$s$ は 0 から始まるので最初の歩幅は
+  $\sqrt{\epsilon} / \sqrt{1 - \rho} \approx 0.003$ ほどで、進んだ分だけしか大きくなりません。30 ステップでは
+  $(-7, 2)$ からほとんど動きません。短い学習より長い学習向きです（`RULES` で `lr=100` も試してみよう）。
 
 - **SGD 0.95**: a step maps $y \to (1 - 2\varepsilon) y$ and $x \to (1 - \varepsilon/10) x$.
   $\varepsilon \ge 1$ makes $y$ diverge, while a small $\varepsilon$ barely moves $x$; 0.95 sits
@@ -1072,6 +1086,11 @@ plt.show()
   AdaGrad's $h$ only grows, shrinking its steps, hence the larger value; RMSProp's early steps
   are about $\varepsilon / \sqrt{1 - \rho} = 10\varepsilon$ while $h$ is still small, hence the
   smaller one; Adam's bias correction makes its steps about $\varepsilon$ from the start.
+- **AdaDelta 1.0** (the paper has no learning rate: 1.0): the step $\Delta$ is measured in
+  weight units by $\sqrt{s + \epsilon}$, the running size of its own past steps. $s$ starts at
+  0, so the first steps are about $\sqrt{\epsilon} / \sqrt{1 - \rho} \approx 0.003$ long and
+  grow only as the steps taken grow: in 30 steps it has barely left $(-7, 2)$. It suits long
+  runs, not short ones (try `lr=100` in `RULES`).
 
 ## 回帰のネットワークで比べる / On the regression network
 
@@ -1823,6 +1842,21 @@ assert big.evaluate(x, d)["accuracy"] >= 0.9
 """),
 ]
 
+
+
+def _sibling(name: str):
+    """A module of this folder, loaded by its path (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# 8. Overfitting and its cures (day 2): its own file, nb08_overfitting.py
+_nb8 = _sibling("nb08_overfitting")
+NB8 = header(*_nb8.TITLE, _nb8.INTRO) + [md(text) if kind == "md" else code(text)
+                                        for kind, text in _nb8.CELLS]
+
 NOTEBOOKS = {
     "01_forward_propagation.ipynb": NB1,
     "02_activation_functions.ipynb": NB2,
@@ -1831,6 +1865,7 @@ NOTEBOOKS = {
     "05_backpropagation.ipynb": NB5,
     "06_mnist.ipynb": NB6,
     "07_looking_inside.ipynb": NB7,
+    "08_overfitting.ipynb": NB8,
 }
 
 

@@ -10,8 +10,9 @@ import json
 import sys
 
 from ..core._fileio import atomic_write
-from ..tools.benchmarks.suite import (CLOCK, bench_predict, bench_training, blas_threads, machine,
-                               peak_memory_of_train, setup_torch, sgemm_peak, time_to_accuracy)
+from ..tools.benchmarks.suite import (CLOCK, bench_day2, bench_predict, bench_training,
+                                      blas_threads, machine, peak_memory_of_train, setup_torch,
+                                      sgemm_peak, time_to_accuracy)
 from .common import UsageError, check_outputs
 from .export_onnx import onnx_bench_row
 from ..tools.benchmarks.onnx_rows import row_text as onnx_row_text
@@ -48,6 +49,8 @@ def markdown(report: dict) -> str:
                      f"{_fmt(s.get('torch'))} | {_fmt(s['plain'])} | "
                      f"{_fmt(row['zerodl_vs_torch'], '.2f')} | {_fmt(row['zerodl_vs_plain'], '.2f')}"
                      f" | {gf} | {pc} | {_fmt(row.get('matmul_only_gflops'), '.1f')} |")
+    lines += [f"\n\\* {row['name']}: {row['note']}." for row in report["training"]
+              if "note" in row]
     m = report["machine"]
     lines.append(f"\nMachine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy "
                  f"{m['numpy']} ({m['blas']}, {m['blas_threads']} threads), PyTorch {m['torch']}; "
@@ -112,6 +115,7 @@ def run(args) -> int:
     (x, d), (x_test, d_test) = load_mnist(data_dir=args.data_dir)
     show = lambda row: print(row_text(row))
     report["training"] = bench_training(x, d, args.rounds, use_torch, clock=clock, progress=show)
+    report["training"] += bench_day2(x, d, args.rounds, use_torch, clock=clock, progress=show)
     report["predict"] = bench_predict(args.rounds, use_torch, clock=clock, progress=show)
     report["onnxruntime"] = onnx_bench_row(args.rounds, x_test, clock)
     print(onnx_row_text(report["onnxruntime"]))

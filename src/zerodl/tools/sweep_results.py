@@ -50,34 +50,54 @@ class Sweep:
             groups.setdefault(key, (record["config"], []))[1].append(record)
         return list(groups.values())
 
-    def label(self, config: Mapping) -> str:
+    def varying(self) -> list[str]:
+        """The grid's names whose value differs between configs: a grid entry with one value
+        (a preset fixing ``n_train``, say) names no config apart. All of them if none differs."""
+        configs = [config for config, _ in self.configs()]
+        names = [name for name in self.grid
+                 if len({json.dumps(config.get(name)) for config in configs}) > 1]
+        return names or self.grid or ["layers"]
+
+    def label(self, config: Mapping, names: Sequence[str] | None = None) -> str:
         """A config named by the settings that vary, e.g. ``init=xavier lr=0.1``."""
-        names = self.grid or ["layers"]
+        names = self.varying() if names is None else names
         return " ".join(f"{name}={_show(config[name])}" for name in names)
 
     def summary(self) -> list[dict]:
         """One dict per config: its label, seeds, and mean and spread of the test numbers.
 
         Spread: the sample standard deviation over seeds (0 with one seed). Diverged runs
-        are counted in ``diverged`` and left out of the means.
+        are counted in ``diverged`` and left out of the means. For classifiers also
+        ``train_accuracy`` (and its spread): the training accuracy of each run's last epoch,
+        as ``fit`` measured it (the mean over that epoch's batches, in training mode, so with
+        dropout on); and ``gap``: ``train_accuracy - test_accuracy``, how far the network
+        fits its training data better than new data (overfitting).
         """
-        rows = []
+        rows, names = [], self.varying()
         for config, records in self.configs():
             ok = [r for r in records if "error" not in r]
-            row = {"config": config, "label": self.label(config), "seeds": len(records),
+            row = {"config": config, "label": self.label(config, names), "seeds": len(records),
                    "diverged": len(records) - len(ok),
                    "seconds": float(np.mean([r["seconds"] for r in records]))}
             for metric in ("accuracy", "loss"):
                 values = [r["test"][metric] for r in ok if r["test"].get(metric) is not None]
                 if values:
                     row[f"test_{metric}"], row[f"test_{metric}_spread"] = _mean_spread(values)
+            trains = [r["history"]["accuracy"][-1] for r in ok
+                      if r["history"].get("accuracy") and r["test"].get("accuracy") is not None]
+            if trains and "test_accuracy" in row:
+                row["train_accuracy"], row["train_accuracy_spread"] = _mean_spread(trains)
+                row["gap"] = row["train_accuracy"] - row["test_accuracy"]
             rows.append(row)
         return rows
 
     def table(self) -> str:
-        """A text table: one row per config, test accuracy and loss as mean ± spread."""
+        """A text table: one row per config, test accuracy and loss as mean ± spread; for
+        classifiers also the training accuracy of the last epoch and the gap (``summary``)."""
         rows = self.summary()
-        head = ["config", "seeds", "test accuracy", "test loss", "s/run"]
+        gaps = any("gap" in row for row in rows)
+        head = ["config", "seeds", "test accuracy", "test loss",
+                *(["train accuracy", "gap"] if gaps else []), "s/run"]
         lines = []
         for row in rows:
             def cell(metric: str, digits: int) -> str:
@@ -87,8 +107,12 @@ class Sweep:
                         f"{row[f'test_{metric}_spread']:.{digits}f}")
             label = row["label"] + (f" ({row['diverged']} diverged)" if row["diverged"] and
                                     "test_loss" in row else "")
+            extra = []
+            if gaps:
+                extra = ([f"{row['train_accuracy']:.4f} ± {row['train_accuracy_spread']:.4f}",
+                          f"{row['gap']:.4f}"] if "gap" in row else ["-", "-"])
             lines.append([label, str(row["seeds"]), cell("accuracy", 4), cell("loss", 4),
-                          f"{row['seconds']:.2f}"])
+                          *extra, f"{row['seconds']:.2f}"])
         widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
 
         def fmt(cells):
@@ -170,19 +194,29 @@ class Sweep:
             ax.plot([i] * len(values), values, "o", color=color, ms=4, alpha=0.7)
             ax.annotate(f"{row[f'test_{metric}']:.4f}", (i, max(values)),
                         textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
-        ax.set_xlim(-0.6, len(groups) - 0.4)
+            if metric == "accuracy" and "gap" in row:     # the training accuracy above it
+                ax.plot([i, i], [row["test_accuracy"], row["train_accuracy"]], ":",
+                        color=color, lw=1.2)
+                ax.plot(i, row["train_accuracy"], "^", color=color, mfc="none", ms=8)
+                ax.annotate(f"gap {row['gap']:.3f}", (i, row["train_accuracy"]),
+                            textcoords="offset points", xytext=(7, -3), fontsize=7, color=color)
+        gaps = metric == "accuracy" and any("gap" in row for row in summary)
+        ax.set_xlim(-0.6, len(groups) - (0.1 if gaps else 0.4))     # room for "gap" labels
         ax.set_xticks(range(len(groups)), [row["label"] for row in summary], rotation=30,
                       ha="right", fontsize=8)
         ax.set_ylabel(f"test {metric}")
         seeds = max(len(records) for _, records in groups) if groups else 0
+        triangles = "\ntraining accuracy (last epoch) as triangles" if gaps else ""
         ax.set_title(f"Final test {metric}: mean ± std, {seeds} seed{'s' if seeds != 1 else ''}"
-                     f" as dots")
+                     f" as dots{triangles}")
         ax.grid(True, axis="y", alpha=0.3)
         if metric == "accuracy":
             tops = [r["test"]["accuracy"] for r in self.results
                     if r["test"].get("accuracy") is not None]
+            tops += [row["train_accuracy"] for row in summary if "train_accuracy" in row]
             if tops:
-                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0, max(tops) + 0.03))
+                room = 0.07 if gaps else 0.03       # a triangle at 1.0 and its label fit
+                ax.set_ylim(max(0.0, min(tops) - 0.05), min(1.0 + room - 0.02, max(tops) + room))
 
     def __repr__(self) -> str:
         return f"Sweep({len(self.configs())} configs, {len(self.results)} runs)"

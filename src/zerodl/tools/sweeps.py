@@ -54,6 +54,10 @@ PRESETS: dict[str, dict[str, list]] = {
     "course-lr": {"lr": [0.01, 0.05, 0.1, 0.5]},
     "course-batch": {"batch_size": [10, 50, 100, 500]},
     "course-hidden": {"layers": ["784-10-10", "784-40-10", "784-100-10", "784-300-10"]},
+    # Day 2: 784-100x6-10 overfits 300 images; weight decay x dropout, the gap in the table.
+    "overfit": {"weight_decay": [0.0, 0.1], "dropout": [0.0, 0.2],
+                "layers": ["784-100-100-100-100-100-100-10"], "n_train": [300], "epochs": [100],
+                "init": ["he"], "lr": [0.05]},
 }
 
 

@@ -38,6 +38,7 @@ import numpy as np
 from ...training.architectures import mlp
 from ...core.optimizers import OPTIMIZERS
 from .loops import F32, initial_weights, plain_loop, plain_predict, torch_loop, torch_mlp, torch_predict
+from .day2_rows import DAY2_CONFIGS, bench_day2     # day 2's row: batch norm and dropout
 
 #: The clocks ``--clock`` chooses from.
 CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
