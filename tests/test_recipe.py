@@ -17,7 +17,7 @@ from zerodl import RunConfig
 from zerodl.cli import main
 from zerodl.core.settings import Boolean, Interval, OneOf, Options, Pair, Sizes
 from zerodl.optimizers import OPTIMIZERS
-from zerodl.recipe import SETTINGS, BatchOrder
+from zerodl.recipe import SETTINGS
 from zerodl import sweeps
 
 BAD = "not-a-setting"       # a value that every rule refuses
@@ -124,16 +124,6 @@ def test_steps_are_counted_in_one_place():
     assert config.steps_per_epoch(10) == 1               # a batch larger than the data
     assert config.total_steps(100) == 12
     assert RunConfig(iters=7).total_steps(100) == 7 and RunConfig().total_steps(100) == 1000
-
-
-def test_batch_order_is_the_one_of_fit():
-    order = BatchOrder(10, 4, seed=5)
-    batches = [order.next() for _ in range(4)]
-    rng = np.random.default_rng(5)
-    first = rng.permutation(10)
-    assert [b.tolist() for b in batches[:3]] == [first[:4].tolist(), first[4:8].tolist(),
-                                                 first[8:].tolist()]
-    assert batches[3].tolist() == rng.permutation(10)[:4].tolist() and order.epoch == 1
 
 
 # -- one message from every face ---------------------------------------------------------

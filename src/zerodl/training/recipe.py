@@ -335,32 +335,6 @@ class RunConfig:
         return model, history
 
 
-class BatchOrder:
-    """The batches ``fit`` trains on, one at a time: each epoch a new permutation of the
-    ``n`` samples from ``np.random.default_rng(seed)``, cut into batches of
-    ``min(batch_size, n)``, the last one shorter. A face that steps by hand (the
-    playground) takes its batches from here and so trains on the very batches of
-    ``RunConfig.train``."""
-
-    def __init__(self, n: int, batch_size: int, seed: int) -> None:
-        self.n, self.batch = n, min(batch_size, n)
-        self.rng = np.random.default_rng(seed)
-        self.epoch = 0                 # completed passes
-        self._order = np.empty(0, np.int64)
-        self._start = 0
-
-    def next(self) -> np.ndarray:
-        """The indices of the next batch."""
-        if self._start >= len(self._order):
-            if len(self._order):
-                self.epoch += 1
-            self._order = self.rng.permutation(self.n)
-            self._start = 0
-        batch = self._order[self._start:self._start + self.batch]
-        self._start += self.batch
-        return batch
-
-
 @functools.lru_cache(maxsize=2)
 def _mnist(one_hot: bool, data_dir: str | None, env_dir: str | None):
     """MNIST read once per process (about half a second each time otherwise), read-only so
