@@ -139,3 +139,15 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="LayerStats x must have 2 features"):
         model.fit(np.ones((4, 2)), [0, 1, 0, 1], steps=1, verbose=0,
                   callbacks=[LayerStats(x=np.ones((4, 3)))])
+
+
+def test_with_batch_norm_the_activation_is_the_one_after_it():
+    model = zerodl.mlp([4, 8, 8, 2], batch_norm=True, dropout=0.2, activation="sigmoid", seed=0)
+    x = np.random.default_rng(0).random((64, 4))
+    d = (x[:, 0] > 0.5).astype(int)
+    stats = LayerStats(every=1, x=x)
+    model.fit(x, d, epochs=1, batch_size=32, verbose=0, callbacks=[stats])
+    assert "saturated_fraction" in stats.history["W1"]        # the sigmoid's, not batch norm's
+    sigmoid_out = model.layer_outputs(x)[2]                    # Dense, BN, Sigmoid
+    assert stats.history["W1"]["activation_mean"][-1] == pytest.approx(float(sigmoid_out.mean()),
+                                                                      rel=1e-6)

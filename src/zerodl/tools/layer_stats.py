@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._checks import check_int
-from ..core.layers import Dense, ReLU, Sigmoid, Tanh
+from ..core.layers import Dense, Dropout, ReLU, Sigmoid, Tanh
+from ..core.layers.activations import Activation
 from ..training.callbacks import Callback
 
 # --- LayerStats ---
@@ -17,6 +18,17 @@ from ..training.callbacks import Callback
 #: saturated: there the derivative is below 0.0099 (sigmoid, 4 % of its peak 0.25) or 0.02
 #: (tanh, 2 % of its peak 1), so almost no gradient passes.
 SATURATION_MARGIN = 0.01
+
+
+def _activation_after(layers: list, i: int) -> int | None:
+    """The index of the activation that follows the Dense layer ``i``, past batch
+    normalisation (Dense -> BatchNormalization -> activation -> Dropout), or None."""
+    for j in range(i + 1, len(layers)):
+        if isinstance(layers[j], (Dense, Dropout)):
+            return None
+        if isinstance(layers[j], Activation):
+            return j
+    return None
 
 
 class LayerStats(Callback):
@@ -83,9 +95,9 @@ class LayerStats(Callback):
                 continue
             k += 1
             key = f"W{k}"
-            after = model.layers[i + 1] if i + 1 < len(model.layers) else None
-            if after is not None and not isinstance(after, Dense):
-                activation, z = after, outputs[i + 1]
+            j = _activation_after(model.layers, i)
+            if j is not None:
+                activation, z = model.layers[j], outputs[j]
             else:                               # no activation: the layer's own output u
                 activation, z = None, outputs[i]
             self._record(key, layer, activation, z, self._before.pop(key, None))
