@@ -6,6 +6,7 @@ runs as a subprocess from DIR/chNN/, exactly as a reader would run the book's ow
 """
 import ast
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -19,7 +20,10 @@ import pytest
 from zerodl import cli, functions as F
 from zerodl import optimizers as Z
 from zerodl.book import functions as BF
-from zerodl.book.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from zerodl.book import convert_book_pickle
+from zerodl.book.layers import (Affine, BatchNormalization, Convolution, Dropout, Pooling,
+                                Relu, Sigmoid, SoftmaxWithLoss)
+from zerodl.book.simple_convnet import SimpleConvNet
 from zerodl.book.deep_convnet import DeepConvNet
 from zerodl.book.multi_layer_net import MultiLayerNet
 from zerodl.book.optimizer import SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
@@ -401,3 +405,65 @@ def test_ch08_deep_convnet_usage_and_awesome_net(book_kit, mnist_dir):
                          "grads match params:True"]
     lines = _run(book_kit, mnist_dir, "ch08", "awesome_net.py")
     assert lines[1] == "scores:(2, 10)"
+
+
+def test_chapter_6_to_8_layers_backward_match_finite_differences():
+    rng = np.random.default_rng(22)
+    x = rng.normal(size=(4, 2, 5, 5))
+    conv = Convolution(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3), stride=1, pad=1)
+    pool = Pooling(2, 2, stride=1)
+    bn = BatchNormalization(rng.normal(size=48) + 1, rng.normal(size=48))
+    out_w = rng.normal(size=(4, 3, 4, 4))
+
+    def loss(_=None):
+        return float(np.sum(bn.forward(pool.forward(conv.forward(x))) * out_w))
+
+    loss()
+    dx = conv.backward(pool.backward(bn.backward(out_w)))
+    for got, array in ((dx, x), (conv.dW, conv.W), (conv.db, conv.b), (bn.dgamma, bn.gamma),
+                       (bn.dbeta, bn.beta)):
+        np.testing.assert_allclose(got, F.numerical_gradient(loss, array), rtol=1e-5, atol=1e-7)
+    # the book's running statistics start at 0 and move by (1 - momentum) per training step
+    assert bn.running_var.shape == (48,) and np.all(bn.running_var > 0)
+
+
+def test_book_dropout_is_not_inverted_and_batch_norm_takes_one_sample():
+    drop = Dropout(0.25, seed=0)
+    x = np.ones((200, 50))
+    kept = drop.forward(x, train_flg=True)
+    assert set(np.unique(kept)) == {0.0, 1.0} and abs(kept.mean() - 0.75) < 0.02
+    np.testing.assert_array_equal(drop.backward(x * 2), 2 * kept)
+    np.testing.assert_array_equal(drop.forward(x, train_flg=False), 0.75)    # scaled here
+    bn = BatchNormalization(np.full(3, 2.0), np.array([0.5, -1.0, 0.0]))
+    y = bn.forward(np.array([[3.0, -4.0, 7.0]]), train_flg=True)   # zerodl's layer refuses
+    np.testing.assert_array_equal(y, [[0.5, -1.0, 0.0]])            # x_hat = 0: y = beta
+    np.testing.assert_array_equal(bn.backward(np.array([[1.0, 2.0, 3.0]])), 0.0)
+    np.testing.assert_array_equal(bn.dbeta, [1, 2, 3])
+    np.testing.assert_allclose(bn.running_mean, [0.3, -0.4, 0.7])  # from 0, momentum 0.9
+    with pytest.raises(ValueError, match="dropout_ratio must be"):
+        Dropout(1.0)
+
+
+def test_params_files_npz_and_the_explicit_pickle_converter(tmp_path):
+    net = DeepConvNet(seed=0)
+    book_file = tmp_path / "deep_convnet_params.pkl"
+    with open(book_file, "wb") as f:                      # a pickle as the book writes it
+        pickle.dump({k: v * 2 for k, v in net.params.items()}, f)
+    with pytest.raises(ValueError, match="(?s)never unpickles.*convert_book_pickle"):
+        net.load_params(book_file)
+    convert_book_pickle(book_file)                        # in place, now NumPy's format
+    assert zipfile.is_zipfile(book_file)
+    other = DeepConvNet(seed=1)
+    other.load_params(book_file)
+    np.testing.assert_array_equal(other.params["W3"], 2 * net.params["W3"])
+    assert other.layers[5].W is other.params["W3"]        # loaded in place: layers share it
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(pickle.dumps({"W1": Exploit()}))
+    with pytest.raises(ValueError, match="refused without calling it"):
+        convert_book_pickle(bad)
+    with pytest.raises(ValueError, match="holds parameters"):
+        SimpleConvNet(seed=0).load_params(book_file)
