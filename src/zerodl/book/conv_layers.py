@@ -54,8 +54,10 @@ class Convolution:
             # "zeros": the weights are the book's, copied in below; nothing to draw
             layer = self.layer = Conv2D(C, FN, (FH, FW), self.stride, self.pad,
                                         init="zeros", dtype=W.dtype)
-        layer.params["W"] = W
-        layer.params["b"] = np.broadcast_to(self.b, (FN,))
+        # Into the layer's own arrays, as ParamDict's assignment does, without its checks
+        # for finite values at every step (this runs once per forward).
+        np.copyto(layer.params["W"], W)
+        np.copyto(layer.params["b"], self.b)
         return layer
 
     def forward(self, x: np.ndarray) -> np.ndarray:

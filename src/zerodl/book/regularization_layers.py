@@ -107,8 +107,10 @@ class BatchNormalization:
         if layer is None or layer.n_features != D or layer.dtype != np.dtype(dtype):
             layer = self.layer = _ZerodlBatchNorm(self.momentum, BOOK_BN_EPSILON,
                                                   n_features=D, dtype=dtype)
-        layer.params["gamma"] = np.broadcast_to(self.gamma, (D,))
-        layer.params["beta"] = np.broadcast_to(self.beta, (D,))
+        # Into the layer's own arrays, as ParamDict's assignment does, without its checks
+        # for finite values at every step (this runs once per forward).
+        np.copyto(layer.params["gamma"], self.gamma)
+        np.copyto(layer.params["beta"], self.beta)
         # Plain dict entries: the running statistics ARE the book layer's arrays.
         layer.buffers["running_mean"] = self.running_mean
         layer.buffers["running_var"] = self.running_var
@@ -132,7 +134,7 @@ class BatchNormalization:
         for stat, batch in ((self.running_mean, rows[0]), (self.running_var, 0.0)):
             stat *= self.momentum
             stat += (1.0 - self.momentum) * batch
-        return np.repeat(layer.params["beta"][None, :], 1, axis=0)
+        return layer.params["beta"][None, :].copy()
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         rows = np.asarray(dout).reshape(len(dout), -1)

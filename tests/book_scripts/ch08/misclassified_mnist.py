@@ -8,7 +8,7 @@ from dataset.mnist import load_mnist
 from deep_convnet import DeepConvNet
 
 (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
-sampled = 300
+sampled = 200
 x_test, t_test = x_test[:sampled], t_test[:sampled]
 
 network = DeepConvNet()
