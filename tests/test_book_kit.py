@@ -5,6 +5,7 @@ same imports, star imports and calls as its chapter 4 to 8 scripts, fewer iterat
 runs as a subprocess from DIR/chNN/, exactly as a reader would run the book's own.
 """
 import ast
+import contextlib
 import os
 import pickle
 import re
@@ -43,6 +44,14 @@ def book_kit(tmp_path_factory):
         for script in (SCRIPTS / chapter).glob("*.py"):
             shutil.copy(script, kit / chapter / script.name)
     return kit
+
+
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits      # comes with scikit-learn
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
 
 
 def _run(kit, mnist_dir, chapter, script):
@@ -376,11 +385,13 @@ def test_ch08_misclassified_listing_matches_predict(book_kit, mnist_dir, trained
     acc = float(lines[0].split(":")[1])
     listing = ast.literal_eval(lines[-1])
     assert list(listing) == list(range(1, len(listing) + 1)) and len(listing) <= 20
-    # Recompute with the kit's network and the saved parameters, in this process.
+    # Recompute with the kit's network and the saved parameters, in this process, on one
+    # BLAS thread as the scripts run (several threads on a busy machine took 10x the time).
     net = DeepConvNet()
     net.load_params(book_kit / "ch08" / "deep_convnet_params.pkl")
     (_, _), (x_test, t_test) = load_mnist(flatten=False)
-    predicted = np.argmax(net.predict(x_test[:200]), axis=1)
+    with _one_blas_thread():
+        predicted = np.argmax(net.predict(x_test[:200]), axis=1)
     assert acc == pytest.approx(np.mean(predicted == t_test[:200]))
     wrong = np.flatnonzero(predicted != t_test[:200])[:20]
     assert [index for _, _, index in listing.values()] == list(wrong)
