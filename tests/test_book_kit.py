@@ -478,3 +478,21 @@ def test_params_files_npz_and_the_explicit_pickle_converter(tmp_path):
         convert_book_pickle(bad)
     with pytest.raises(ValueError, match="holds parameters"):
         SimpleConvNet(seed=0).load_params(book_file)
+
+
+def test_book_batch_norm_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(23)
+    (x, dy), (gamma, beta) = rng.normal(size=(2, 6, 4)), rng.normal(size=(2, 4))
+    bn = BatchNormalization(gamma.copy(), beta.copy())
+    y, dx = bn.forward(x, train_flg=True), bn.backward(dy)      # forward first
+    xt, gt, bt = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    mean_t, var_t = torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    yt = torch.nn.functional.batch_norm(xt, mean_t, var_t, gt, bt, training=True,
+                                        momentum=0.1, eps=1e-6)   # book's 0.9 is torch's 0.1
+    (yt * torch.tensor(dy)).sum().backward()
+    for ours, theirs in ((y, yt), (dx, xt.grad), (bn.dgamma, gt.grad), (bn.dbeta, bt.grad),
+                         (bn.running_mean, mean_t)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    # torch averages the unbiased variance (divided by N - 1), the book the biased one
+    np.testing.assert_allclose(bn.running_var, var_t.numpy() * 5 / 6, rtol=1e-10)
