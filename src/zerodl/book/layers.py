@@ -1,4 +1,6 @@
-"""The book's ``common.layers``: ``Relu``, ``Sigmoid``, ``Affine``, ``SoftmaxWithLoss``.
+"""The book's ``common.layers``: ``Relu``, ``Sigmoid``, ``Affine``, ``SoftmaxWithLoss``, and
+(from ``regularization_layers`` and ``conv_layers``) ``Dropout``, ``BatchNormalization``,
+``Convolution`` and ``Pooling``.
 
 Each layer has ``forward`` and ``backward(dout)``, caches what its backward needs, and
 (``Affine``) keeps references to its parameter arrays ``W`` and ``b`` and stores ``dW`` and
@@ -13,8 +15,12 @@ from ..core import functions as F
 from . import functions as book_functions
 # The book's layers module star-imports its functions, and scripts rely on getting them here.
 from .functions import *  # noqa: F401,F403
+from .conv_layers import Convolution, Pooling
+from .regularization_layers import BatchNormalization, Dropout
+from .util import col2im, im2col
 
-__all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"] + book_functions.__all__
+__all__ = (["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization",
+            "Convolution", "Pooling", "im2col", "col2im"] + book_functions.__all__)
 
 
 class Relu:
@@ -76,8 +82,9 @@ class SoftmaxWithLoss:
     ``backward(dout=1)`` returns ``(y - t) / N``.
 
     The gradient is ``zerodl.functions.output_delta``, the same function behind zerodl's
-    own softmax output; ``t`` may be one-hot rows or integer labels. As in the book,
-    ``dout`` is taken to be 1 (this layer is always last).
+    own softmax output; ``t`` may be one-hot rows or integer labels, the labels in any
+    shape holding one per sample (the book's chapter-7 gradient check passes ``[[1]]``). As
+    in the book, ``dout`` is taken to be 1 (this layer is always last).
     """
 
     def __init__(self) -> None:
@@ -87,6 +94,9 @@ class SoftmaxWithLoss:
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> float:
         self.y = F.softmax(x)
+        t = np.asarray(t)
+        if t.shape != self.y.shape and self.y.ndim == 2 and t.size == len(self.y):
+            t = t.reshape(len(self.y))            # one label per sample, e.g. (N, 1)
         self.t = t
         self.loss = F.cross_entropy_error(t, self.y)
         return self.loss

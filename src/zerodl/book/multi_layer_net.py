@@ -12,7 +12,7 @@ from ..core.initializers import he, xavier
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 
-__all__ = ["MultiLayerNet"]
+__all__ = ["MultiLayerNet", "initial_weights"]
 
 _ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 
@@ -50,7 +50,7 @@ class MultiLayerNet:
         sizes = [self.input_size] + self.hidden_size_list + [self.output_size]
         self.params: dict[str, np.ndarray] = {}
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            self.params[f"W{i}"] = _initial_weights(weight_init_std, rng, n_in, n_out)
+            self.params[f"W{i}"] = initial_weights(weight_init_std, rng, n_in, n_out)
             self.params[f"b{i}"] = np.zeros(n_out)
 
         self.layers: OrderedDict = OrderedDict()
@@ -103,8 +103,10 @@ class MultiLayerNet:
         return [f"{name}{i}" for i in range(1, self.hidden_layer_num + 2) for name in "Wb"]
 
 
-def _initial_weights(weight_init_std, rng: np.random.Generator, n_in: int,
+def initial_weights(weight_init_std, rng: np.random.Generator, n_in: int,
                      n_out: int) -> np.ndarray:
+    """An (n_in, n_out) float64 weight matrix drawn as ``weight_init_std`` says: ``'relu'``
+    or ``'he'``, ``'sigmoid'`` or ``'xavier'``, or a number (a normal's std)."""
     kind = str(weight_init_std).lower()
     if kind in ("relu", "he"):
         return he(rng, n_in, n_out, np.float64)

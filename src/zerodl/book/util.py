@@ -1,10 +1,15 @@
-"""The book's ``common.util``: ``smooth_curve`` and ``shuffle_dataset``."""
+"""The book's ``common.util``: ``smooth_curve``, ``shuffle_dataset``, and ``im2col`` and
+``col2im``, which are zerodl's (``zerodl.functions.im2col``: the book's argument order and
+layout, rows (n, out_y, out_x) by columns (c, i, j); see its help for the differences, an
+output size that is not a whole number being refused)."""
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["smooth_curve", "shuffle_dataset"]
+from ..core.functions import col2im, im2col
+
+__all__ = ["smooth_curve", "shuffle_dataset", "im2col", "col2im", "conv_output_size"]
 
 _WINDOW = 11      # the book's window: 11 points, Kaiser-weighted with beta 2
 
@@ -34,3 +39,14 @@ def shuffle_dataset(x: np.ndarray, t: np.ndarray,
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     order = generator.permutation(len(x))
     return x[order], t[order]
+
+
+def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
+    """``(input_size + 2*pad - filter_size) / stride + 1``, the book's helper; refused when
+    it is not a whole number (the window would leave the last rows unused)."""
+    span = input_size + 2 * pad - filter_size
+    if span < 0 or span % stride:
+        raise ValueError(f"stride must divide (input_size + 2*pad - filter_size) = {span} "
+                         f"evenly, and the filter must fit; got input_size={input_size}, "
+                         f"filter_size={filter_size}, stride={stride}, pad={pad}.")
+    return span // stride + 1

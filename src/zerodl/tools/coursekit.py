@@ -13,16 +13,23 @@ package into ``DIR`` with exactly those names, each a thin shim over zerodl:
 
 ``write_course_kit(DIR, book=True)`` (``zerodl course-kit DIR --book``) writes the layout of
 the book ゼロから作るDeep Learning instead, so that its chapter scripts, copied into
-``DIR/ch03`` ... ``DIR/ch06``, run unchanged (they do ``sys.path.append(os.pardir)``):
+``DIR/ch03`` ... ``DIR/ch08``, run unchanged (they do ``sys.path.append(os.pardir)``):
 
     DIR/dataset/mnist.py            load_mnist(normalize, flatten, one_hot_label)
     DIR/common/functions.py         the book's names, argument order loss(y, t)
     DIR/common/gradient.py          numerical_gradient(f, x)
-    DIR/common/layers.py            Relu, Sigmoid, Affine, SoftmaxWithLoss
+    DIR/common/layers.py            Relu, Sigmoid, Affine, SoftmaxWithLoss, Dropout,
+                                    BatchNormalization, Convolution, Pooling
     DIR/common/optimizer.py         SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
-    DIR/common/util.py              smooth_curve, shuffle_dataset
+    DIR/common/util.py              smooth_curve, shuffle_dataset, im2col, col2im
     DIR/common/multi_layer_net.py   MultiLayerNet
+    DIR/common/multi_layer_net_extend.py   MultiLayerNetExtend (dropout, batch norm)
     DIR/common/trainer.py           Trainer
+    DIR/ch07/simple_convnet.py      SimpleConvNet (the chapter-7 scripts import it from
+    DIR/ch08/deep_convnet.py        DeepConvNet    their own folder, as the book's do)
+
+Their ``save_params`` and ``load_params`` use NumPy's .npz format, never pickle (see
+``help(zerodl.book.params)``).
 
 Each is a few lines re-exporting ``zerodl.book``; like the book's modules they have no
 ``__all__``, so ``from common.X import *`` also brings ``np`` (and what the book's module
@@ -116,10 +123,20 @@ _BOOK_FILES = {
     "common/trainer.py": ("``common.trainer``",
                           "import os\nimport sys\n\nimport numpy as np\n"
                           "from zerodl.book.optimizer import *\nfrom zerodl.book.trainer import *"),
+    "common/multi_layer_net_extend.py": (
+        "``common.multi_layer_net_extend``",
+        "import os\nimport sys\nfrom collections import OrderedDict\n\nimport numpy as np\n"
+        "from zerodl.book.layers import *\nfrom zerodl.book.gradient import numerical_gradient\n"
+        "from zerodl.book.multi_layer_net_extend import *"),
+    "ch07/simple_convnet.py": ("``ch07/simple_convnet.py``",
+                               "import numpy as np\nfrom zerodl.book.simple_convnet import *"),
+    "ch08/deep_convnet.py": ("``ch08/deep_convnet.py``",
+                             "import numpy as np\nfrom zerodl.book.deep_convnet import *"),
 }
 
-#: The book's chapter folders the kit creates (empty) for its scripts.
-BOOK_CHAPTERS = ("ch03", "ch04", "ch05", "ch06")
+#: The book's chapter folders the kit creates for its scripts (ch07 and ch08 hold the
+#: networks their scripts import from their own folder).
+BOOK_CHAPTERS = ("ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
 
 
 def book_kit_files() -> dict[str, str]:
@@ -144,7 +161,7 @@ def write_course_kit(directory: str | os.PathLike, force: bool = False,
 
     Raises ``FileExistsError`` naming every file in the way (one that exists and was not
     written by a kit), before writing anything, unless ``force=True``. The book kit also
-    creates the empty chapter folders ``ch03`` ... ``ch06``.
+    creates the chapter folders ``ch03`` ... ``ch08``.
     """
     directory = check_path("directory", directory)
     force = check_bool("force", force)

@@ -1,0 +1,17 @@
+# SimpleConvNet's backpropagation against numerical differentiation on one 10x10 image.
+import os
+import sys
+sys.path.append(os.pardir)
+import numpy as np
+from simple_convnet import SimpleConvNet
+
+network = SimpleConvNet(input_dim=(1, 10, 10),
+                        conv_param={'filter_num': 10, 'filter_size': 3, 'pad': 0, 'stride': 1},
+                        hidden_size=10, output_size=10, weight_init_std=0.01, seed=24)
+X = np.random.default_rng(12).random(100).reshape((1, 1, 10, 10))
+T = np.array([1]).reshape((1, 1))
+
+grad_num = network.numerical_gradient(X, T)
+grad = network.gradient(X, T)
+for key, val in grad_num.items():
+    print(key + " " + str(np.abs(grad_num[key] - grad[key]).mean()))
