@@ -16,7 +16,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "'from common import functions' and 'from data.mnist import load_mnist' "
                     "run on zerodl after sys.path.append(DIR). With --book, write the layout "
                     "of the book ゼロから作るDeep Learning (dataset/mnist.py, common/*.py) so "
-                    "that its chapter scripts run unchanged from DIR/ch03 ... DIR/ch06.")
+                    "that its chapter scripts run unchanged from DIR/ch03 ... DIR/ch08.")
     p.add_argument("dir", metavar="DIR", help="folder to write into (created if missing)")
     p.add_argument("--book", action="store_true",
                    help="the book's layout (loss(y, t) argument order) instead of the course's")
