@@ -58,6 +58,7 @@ from .callbacks import Callback, CallbackList
 from .checkpoint import CheckpointState, read_checkpoint
 from .fit_callbacks import History, ProgressBar, fit_callbacks
 from .guard import Guard
+from .rollback import StartSnapshot
 from .signals import StopOnSignal
 
 
@@ -169,9 +170,16 @@ class TrainingRun:
         return restored
 
     def _start(self) -> tuple[Progress, CallbackList, ProgressBar]:
-        """Restore a resumed run and set up the hooks: the first change to anything."""
+        """Restore a resumed run and set up the hooks: the first change to anything.
+
+        The user's callbacks meet the model and the run first (``set_model``, ``set_run``):
+        one that refuses them (``LayerStats`` with inputs of another width, a monitor the
+        logs will not have) raises before the checkpoint is applied."""
         model, history = self.model, self.history
         progress = self.progress = Progress(self.rng, len(self.x), self.batch_size)
+        users = CallbackList(self.callbacks or ())
+        users.set_model(model)
+        users.set_run(self)
         if self.restored is not None:
             progress.resume(self.restored.apply(model, self.optimizer, self.rng, history,
                                                 self.schedule))
@@ -183,9 +191,35 @@ class TrainingRun:
         hooks = fit_callbacks(history, bar, self, self.optimizer, self.schedule,
                               self.checkpoint, self.n_epochs, self.eval_every,
                               (self.x, self.d), self.validation, self.callbacks)
-        hooks.set_model(model)
-        hooks.set_run(self)
+        theirs = {id(cb) for cb in users.callbacks}
+        for cb in hooks.callbacks:
+            if id(cb) not in theirs:
+                cb.set_model(model)
+                cb.set_run(self)
+        hooks.model, hooks.run = model, self
         return progress, hooks, bar
+
+    def _begin(self) -> tuple[Progress, CallbackList, ProgressBar]:
+        """``_start`` and ``on_train_begin``; if either raises, everything they changed is
+        put back (``rollback.StartSnapshot``) and the error goes on: fit refused."""
+        before = StartSnapshot(self.model, self.optimizer, self.rng, self.schedule)
+        bar = None
+        try:
+            progress, hooks, bar = self._start()
+            hooks.on_train_begin({})
+        except BaseException:
+            if bar is not None:
+                bar.bar.close()
+            before.put_back()
+            raise
+        return progress, hooks, bar
+
+    def epoch_log_keys(self) -> list[str]:
+        """The keys of every epoch's logs (``on_epoch_end``), known before training."""
+        keys = ["loss"] + (["accuracy"] if self.model.output.has_accuracy else [])
+        if self.validation is not None:
+            keys += [f"val_{k}" for k in keys]
+        return keys + ["lr"]
 
     # Where the run stands, for the callbacks built with it.
     @property
@@ -202,9 +236,8 @@ class TrainingRun:
 
     def __iter__(self) -> Iterator[dict]:
         model, optimizer, x, d, batch = self.model, self.optimizer, self.x, self.d, self.batch_size
-        progress, hooks, bar = self._start()
+        progress, hooks, bar = self._begin()
         stop = StopOnSignal()
-        hooks.on_train_begin({})
         guard = Guard(model, optimizer, progress, x, d)
         logs: dict = {}
         with bar, stop:     # stop: Ctrl-C ends the loop between batches

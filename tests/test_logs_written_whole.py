@@ -1,0 +1,82 @@
+"""Logs written whole: CSVLogger keeps the old log until it has a row to write, closes its
+file whatever happens, and appends only rows of the same columns on lines of their own."""
+import os
+
+import numpy as np
+import pytest
+
+from zerodl import mlp
+from zerodl.callbacks import Callback, CSVLogger, LambdaCallback
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((40, 4)).astype(np.float32)
+D = RNG.integers(0, 3, 40)
+FIT = dict(batch_size=10, verbose=0)
+
+
+def open_on(path) -> bool:
+    """Whether this process holds a file descriptor open on ``path``."""
+    real = os.path.realpath(path)
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == real:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_a_run_failing_before_its_first_epoch_ends_keeps_the_old_log(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,accuracy,lr\n1,0.5,0.5,0.01\n")
+
+    def boom(batch, logs):
+        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError):
+        mlp([4, 5, 3], seed=1).fit(X, D, epochs=2, **FIT, callbacks=[
+            CSVLogger(log), LambdaCallback(on_train_batch_end=boom)])
+    assert log.read_text() == "epoch,loss,accuracy,lr\n1,0.5,0.5,0.01\n"
+    assert not open_on(log)
+
+
+def test_the_file_is_closed_after_an_exception_mid_run(tmp_path):
+    log = tmp_path / "log.csv"
+
+    def boom(epoch, logs):
+        if epoch == 2:
+            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError):
+        mlp([4, 5, 3], seed=1).fit(X, D, epochs=3, **FIT, callbacks=[
+            CSVLogger(log), LambdaCallback(on_epoch_end=boom)])
+    assert not open_on(log)
+    assert log.read_text().count("\n") == 3       # header and epochs 1 and 2
+
+
+def test_append_ends_a_torn_last_line_first(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,accuracy,lr\n1,0.5,0.5,0.01\n2,0.4")
+    mlp([4, 5, 3], seed=1).fit(X, D, epochs=1, **FIT, callbacks=[CSVLogger(log, append=True)])
+    lines = log.read_text().splitlines()
+    assert lines[:3] == ["epoch,loss,accuracy,lr", "1,0.5,0.5,0.01", "2,0.4"]
+    assert lines[3].startswith("1,") and len(lines[3].split(",")) == 4
+
+
+def test_append_with_other_columns_is_refused_before_training(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,lr\n1,0.5,0.01\n")
+    model = mlp([4, 5, 3], seed=1)
+    before = {k: p.copy() for k, p in model.params.items()}
+    with pytest.raises(ValueError, match=r"filename must hold a log with this run's columns "
+                                         r"\(epoch,loss,accuracy,lr\) to append to; got "
+                                         r"'.*log.csv' with the columns epoch,loss,lr"):
+        model.fit(X, D, epochs=1, **FIT, callbacks=[CSVLogger(log, append=True)])
+    assert log.read_text() == "epoch,loss,lr\n1,0.5,0.01\n"
+    assert all(np.array_equal(p, before[k]) for k, p in model.params.items())
+
+
+def test_a_fresh_log_has_one_header_and_a_row_per_epoch(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("old\n")
+    mlp([4, 5, 3], seed=1).fit(X, D, epochs=2, **FIT, callbacks=[CSVLogger(log)])
+    lines = log.read_text().splitlines()
+    assert lines[0] == "epoch,loss,accuracy,lr" and len(lines) == 3
