@@ -294,7 +294,10 @@ def _main(argv: list) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:    # one exit status per signal, as train's
+        if getattr(exc, "signal", None) == "SIGTERM":
+            print("zerodl: terminated (SIGTERM)", file=sys.stderr)
+            return 143
         print("zerodl: interrupted", file=sys.stderr)
         return 130
     except MNISTUnavailable as exc:     # its message lists every source tried, one per line
