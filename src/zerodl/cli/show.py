@@ -6,6 +6,7 @@ with the course's network by default, or a 2-D toy set (``zerodl.datasets.make_t
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                                 plot_layer_stats, plot_mistakes, plot_weights)
@@ -75,6 +76,9 @@ def run(args) -> int:
     """Run ``zerodl show`` with parsed ``args``."""
     out = args.out or f"show_{args.kind}.png"
     check_output_path("--out", out)                 # before the data and the drawing
+    if args.model and os.path.realpath(out) == os.path.realpath(args.model):
+        raise ShowError(f"zerodl show: --out must name another file than --model; got "
+                        f"{out} for both (the picture would overwrite the model)")
     model = load(args.model) if args.model else None
     layers = getattr(args, "layers", None)
     n_in = model.n_in if model else (layers or [None])[0]

@@ -25,6 +25,10 @@ from .layers import array_shapes
 FORMAT = "zerodl-model"
 VERSION = 1
 CONFIG_KEY = "__zerodl_config__"
+#: The most characters a JSON header entry (a model's config, a checkpoint's state) may
+#: declare: checked before it is read, since a zip of zeros can declare gigabytes of text.
+#: A checkpoint of 10^5 epochs' history takes a few MB.
+MAX_HEADER_CHARS = 8 * 2**20
 
 
 MODEL_FILE = "zerodl model file"
@@ -172,8 +176,14 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
         kind = "a folder" if path.is_dir() else "a device, pipe or socket, not a file"
         raise ValueError(f"{path} must be a {what.removeprefix('zerodl ')}, a regular file; "
                          f"it is {kind}.")
-    if not zipfile.is_zipfile(path):
-        if not _starts_like_npz_or_pickle(path):
+    try:
+        is_zip = zipfile.is_zipfile(path)
+        npz_like = is_zip or _starts_like_npz_or_pickle(path)
+    except OSError as exc:              # /proc/self/mem, a file that vanished, no permission
+        raise OSError(exc.errno, f"path must be a file zerodl can read; got {str(path)!r} "
+                                 f"({exc.strerror or exc}).") from None
+    if not is_zip:
+        if not npz_like:
             raise invalid_file(path, "it is not a readable .npz archive (it starts with "
                                      "neither a zip nor an .npy header)", what)
         raise invalid_file(path, "it is not a readable .npz archive (it is a single .npy "
@@ -187,6 +197,7 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
                 arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
 
         if first in declared:
+            _check_header_entry(path, first, declared[first], what)
             _guarded(path, what, read, first)
         if check is not None:
             check(arrays.get(first), declared)      # its refusals name the file themselves
@@ -194,6 +205,18 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
             if key not in arrays:
                 _guarded(path, what, read, key)
     return arrays
+
+
+def _check_header_entry(path, key: str, declared: Declared, what: str) -> None:
+    """A JSON header entry must declare one text string of at most ``MAX_HEADER_CHARS``."""
+    shape, dtype = declared
+    if shape != () or dtype.kind != "U":
+        raise invalid_file(path, f"its {key!r} entry must be one text string; it declares "
+                                 f"shape {shape} and dtype {dtype}", what)
+    chars = dtype.itemsize // 4
+    if chars > MAX_HEADER_CHARS:
+        raise invalid_file(path, f"its {key!r} entry declares {chars:,} characters, more than "
+                                 f"the {MAX_HEADER_CHARS:,} a header may have", what)
 
 
 def read_header(path, arrays: dict[str, np.ndarray], key: str, fmt: str, version: int,
