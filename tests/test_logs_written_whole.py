@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from zerodl import mlp
-from zerodl.callbacks import Callback, CSVLogger, LambdaCallback
+from zerodl.callbacks import Callback, CSVLogger, LambdaCallback, ModelCheckpoint
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 4)).astype(np.float32)
@@ -80,3 +80,31 @@ def test_a_fresh_log_has_one_header_and_a_row_per_epoch(tmp_path):
     mlp([4, 5, 3], seed=1).fit(X, D, epochs=2, **FIT, callbacks=[CSVLogger(log)])
     lines = log.read_text().splitlines()
     assert lines[0] == "epoch,loss,accuracy,lr" and len(lines) == 3
+
+
+# -- no output may replace an input or another output --------------------------------------
+
+@pytest.mark.parametrize("make, name", [(lambda p: CSVLogger(p), "filename"),
+                                        (lambda p: ModelCheckpoint(p), "filepath")])
+@pytest.mark.parametrize("against", ["checkpoint", "resume"])
+def test_a_callback_writing_over_the_checkpoint_is_refused_before_anything(tmp_path, make, name,
+                                                                           against):
+    ck = tmp_path / "ck.npz"
+    mlp([4, 5, 3], seed=1).fit(X, D, epochs=1, **FIT, checkpoint=ck)
+    before = ck.read_bytes()
+    model = mlp([4, 5, 3], seed=1)
+    params = {k: p.copy() for k, p in model.params.items()}
+    with pytest.raises(ValueError, match=rf"callbacks\[0\]'s {name} must name another file "
+                                         rf"than {against}; got '.*ck.npz' for both"):
+        model.fit(X, D, epochs=2, **FIT, callbacks=[make(ck)], **{against: ck})
+    assert ck.read_bytes() == before
+    assert all(np.array_equal(p, params[k]) for k, p in model.params.items())
+
+
+def test_two_callbacks_writing_one_file_are_refused(tmp_path):
+    same = tmp_path / "same"
+    with pytest.raises(ValueError, match=r"callbacks\[1\]'s filepath must name another file "
+                                         r"than callbacks\[0\]'s filename"):
+        mlp([4, 5, 3], seed=1).fit(X, D, epochs=1, **FIT,
+                                   callbacks=[CSVLogger(same), ModelCheckpoint(same)])
+    assert not same.exists()

@@ -135,6 +135,7 @@ class TrainingRun:
                            else check_output_path("checkpoint", checkpoint))
         resume = None if resume is None else check_path("resume", resume)
         self.callbacks = _check_callbacks(callbacks)
+        _check_outputs_apart(self.checkpoint, resume, self.callbacks or ())
         if resume is None:
             self.optimizer.check_params(model.params)
             if self.schedule is not None:
@@ -327,6 +328,29 @@ def _check_clipping(clip_norm, clip_value) -> dict:
     if clip_value is not None:
         clipping["clip_value"] = check_number("clip_value", clip_value, low=0.0, low_open=True)
     return clipping
+
+
+def _check_outputs_apart(checkpoint, resume, callbacks) -> None:
+    """No output may replace an input or another output: a callback's file (``CSVLogger``'s
+    ``filename``, a ``ModelCheckpoint`` path without fields) must not be the checkpoint,
+    the checkpoint resumed from, or another callback's file. ``checkpoint`` and ``resume``
+    may be one file: the run continues it."""
+    seen: dict[str, str] = {}
+    for name, path in (("checkpoint", checkpoint), ("resume", resume)):
+        if path is not None:
+            seen.setdefault(os.path.realpath(path), name)
+    for i, cb in enumerate(callbacks):
+        arg, path = next(((arg, getattr(cb, arg)) for arg in ("filename", "filepath")
+                          if isinstance(getattr(cb, arg, None), (str, os.PathLike))),
+                         (None, None))
+        if path is None or "{" in os.fspath(path):     # a template: one file per epoch
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ValueError(f"callbacks[{i}]'s {arg} must name another file than "
+                             f"{seen[real]}; got {os.fspath(path)!r} for both (one would "
+                             f"overwrite the other).")
+        seen[real] = f"callbacks[{i}]'s {arg}"
 
 
 def _check_callbacks(callbacks) -> list | None:
