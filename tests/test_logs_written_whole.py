@@ -108,3 +108,21 @@ def test_two_callbacks_writing_one_file_are_refused(tmp_path):
         mlp([4, 5, 3], seed=1).fit(X, D, epochs=1, **FIT,
                                    callbacks=[CSVLogger(same), ModelCheckpoint(same)])
     assert not same.exists()
+
+
+def test_train_interrupted_before_any_curve_point_does_not_claim_the_curves(tmp_path, capsys,
+                                                                            monkeypatch):
+    from zerodl import History, cli
+    from zerodl.training.recipe import RunConfig
+
+    def interrupted_at_once(self, model, optimizer, **kwargs):
+        history = History()
+        history.interrupted, history.signal = True, "SIGTERM"
+        return history
+    monkeypatch.setattr(RunConfig, "fit", interrupted_at_once)
+    plot = tmp_path / "curves.png"
+    assert cli.main(["train", "--dataset", "moons", "--iters", "5", "--quiet",
+                     "--plot", str(plot)]) == 143
+    err = capsys.readouterr().err
+    assert "the curves" not in err and "nothing was written" in err
+    assert not plot.exists()
