@@ -140,3 +140,10 @@ def test_a_run_stopped_by_sigterm_raises_interrupted_with_the_signal(monkeypatch
     finally:
         timer.cancel()
     assert caught.value.signal == "SIGTERM"
+
+
+def test_sweep_of_malformed_records_is_refused_when_made():
+    with pytest.raises(ValueError, match=r"results\[0\] must be a sweep record with the keys"):
+        Sweep([{"config": {}, "seed": 0}])
+    with pytest.raises(TypeError, match=r"results must be a list of sweep records; got 'abc'"):
+        Sweep("abc")
