@@ -68,8 +68,9 @@ def read_records(path: str | os.PathLike) -> list[dict]:
     records = [_parse(path, number, line)
                for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if torn and not torn.startswith(b"{"):
-        raise _not_records(path, "whose last line is not a record"
-                                 + ("" if records else " (nor is any other)"))
+        raise _not_records(path, f"whose last line is not a record (it starts with "
+                                 f"{torn[:12]!r})" if records else
+                           f"which holds no JSON lines (it starts with {torn[:12]!r})")
     if torn:                            # every line a record: the torn one can go
         with open(path, "r+b") as f:
             f.truncate(end)
