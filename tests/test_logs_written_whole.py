@@ -126,3 +126,19 @@ def test_train_interrupted_before_any_curve_point_does_not_claim_the_curves(tmp_
     err = capsys.readouterr().err
     assert "the curves" not in err and "nothing was written" in err
     assert not plot.exists()
+
+
+@pytest.mark.parametrize("signal_name, status", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_show_interrupted_while_training_exits_as_train_does_and_draws_nothing(
+        tmp_path, capsys, monkeypatch, signal_name, status):
+    from zerodl import History, cli
+    from zerodl.training.recipe import RunConfig
+
+    def interrupted_at_once(self, model, optimizer, **kwargs):
+        history = History()
+        history.interrupted, history.signal = True, signal_name
+        return history
+    monkeypatch.setattr(RunConfig, "fit", interrupted_at_once)
+    out = tmp_path / "w.png"
+    assert cli.main(["show", "weights", "--dataset", "xor", "--out", str(out)]) == status
+    assert not out.exists()

@@ -14,6 +14,7 @@ from ..tools.layer_stats import LayerStats
 from ..training.model import load
 from ..training.recipe import SETTINGS, RunConfig
 from ..core._fileio import check_output_path
+from ..core.errors import Interrupted
 from .common import add_settings, given_settings, positive
 
 KINDS = ("weights", "activations", "confusion", "mistakes", "boundary", "layers")
@@ -100,7 +101,10 @@ def run(args) -> int:
     if not args.model or args.kind == "layers":
         total = config.total_steps(len(data[0][0]))
         stats = LayerStats(every=args.every or max(1, total // 100))
-        config.fit(model, config.build_optimizer(), data=data, callbacks=[stats], verbose=0)
+        history = config.fit(model, config.build_optimizer(), data=data, callbacks=[stats],
+                             verbose=0)
+        if history.interrupted:         # 130 or 143 as every command; no half-trained picture
+            raise Interrupted(history.signal or "SIGINT")
         result = model.evaluate(*data[1])
         print(f"trained {model!r} on {config.dataset}: "
               + ", ".join(f"{k} {v:.4f}" for k, v in reversed(result.items())))
