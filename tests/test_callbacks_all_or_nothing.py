@@ -141,7 +141,8 @@ def test_model_checkpoint_template_syntax_refused_when_made(tmp_path, template, 
 @pytest.mark.parametrize("template, match", [
     ("w{nonexistent}.npz", r"filepath must use only the fields epoch, loss, accuracy, lr; "
                            r"got '.*w\{nonexistent\}.npz' \(no field 'nonexistent'\)"),
-    ("w{epoch:s}.npz", r"filepath must .*w\{epoch:s\}.npz"),
+    ("w{epoch:s}.npz",
+     r"filepath must format each field as its value allows .*w\{epoch:s\}.npz"),
     ("w{val_loss:.3f}.npz", r"no field 'val_loss'"),
 ])
 def test_model_checkpoint_template_fields_refused_before_the_first_step(tmp_path, template,

@@ -195,15 +195,16 @@ def _check_template(filepath: str) -> str:
 
 
 def _fill(filepath: str, epoch: int, logs: dict) -> str:
-    """``filepath`` with its fields filled, or a ValueError naming the fields there are."""
+    """``filepath`` with its fields filled, or a ValueError naming the fields there are or
+    the format a field cannot take (``{epoch:s}``: epoch is an integer)."""
     try:
         return filepath.format(epoch=epoch, **logs)
     except KeyError as exc:
-        reason = f"no field {exc.args[0]!r}"
+        raise ValueError(f"filepath must use only the fields epoch, {', '.join(logs)}; got "
+                         f"{filepath!r} (no field {exc.args[0]!r}).") from None
     except (IndexError, ValueError, TypeError, AttributeError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-    raise ValueError(f"filepath must use only the fields epoch, {', '.join(logs)}; got "
-                     f"{filepath!r} ({reason}).")
+        raise ValueError(f"filepath must format each field as its value allows (epoch is an "
+                         f"integer, the log keys are floats); got {filepath!r} ({exc}).") from None
 
 
 def _direction(mode: str, monitor: str) -> str:
