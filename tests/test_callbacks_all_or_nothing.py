@@ -61,14 +61,27 @@ class Fails(Callback):
         if self.where == "on_train_begin":
             raise RuntimeError("refused in on_train_begin")
 
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.where == "on_epoch_begin":
+            raise RuntimeError("refused in on_epoch_begin")
 
-@given(where=st.sampled_from(["set_model", "set_run", "on_train_begin"]),
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.where == "on_train_batch_begin":
+            raise RuntimeError("refused in on_train_batch_begin")
+
+
+#: Every hook that runs before the first update.
+START_HOOKS = ["set_model", "set_run", "on_train_begin", "on_epoch_begin",
+               "on_train_batch_begin"]
+
+
+@given(where=st.sampled_from(START_HOOKS),
        position=st.integers(0, 2))
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=20, deadline=None)
 def test_every_start_hook_raising_leaves_everything_as_it_was(tmp_path_factory, where,
                                                              position):
-    """Property: whichever start hook raises, wherever the callback stands in the list,
-    fit refuses and nothing it would have restored or started has changed."""
+    """Property: whichever hook raises before the first update, wherever the callback stands
+    in the list, fit refuses and nothing it would have restored or started has changed."""
     folder = tmp_path_factory.mktemp("run")
     path = folder / "ck.npz"
     net(seed=7).fit(X, D, epochs=2, optimizer=Adam(lr=0.01), lr_schedule=StepDecay(1, 0.5),

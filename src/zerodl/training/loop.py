@@ -146,6 +146,7 @@ class TrainingRun:
         self.eval_every = eval_every
         self.history = History()
         self.batch: tuple | None = None
+        self._undo: StartSnapshot | None = None
 
     def _read_resume(self, resume, length: tuple) -> CheckpointState:
         """Read and check the checkpoint ``resume`` for this run, changing nothing.
@@ -213,7 +214,21 @@ class TrainingRun:
                 bar.bar.close()
             before.put_back()
             raise
+        self._undo = before         # until the first update starts (``_early``)
         return progress, hooks, bar
+
+    def _early(self, hook, *args) -> None:
+        """Call ``hook``; before the first update (the first ``on_epoch_begin`` and
+        ``on_train_batch_begin``) a hook that raises also puts back everything the start
+        changed: nothing was trained, so fit refused."""
+        if self._undo is None:
+            hook(*args)
+            return
+        try:
+            hook(*args)
+        except BaseException:
+            self._undo.put_back()
+            raise
 
     def epoch_log_keys(self) -> list[str]:
         """The keys of every epoch's logs (``on_epoch_end``), known before training."""
@@ -244,7 +259,7 @@ class TrainingRun:
         with bar, stop:     # stop: Ctrl-C ends the loop between batches
             while progress.step < self.total and not (stop.requested or model.stop_training):
                 progress.epoch += 1
-                hooks.on_epoch_begin(progress.epoch, {})
+                self._early(hooks.on_epoch_begin, progress.epoch, {})
                 progress.start_epoch()
                 guard.start_epoch()
                 order = self.rng.permutation(len(x))
@@ -252,8 +267,9 @@ class TrainingRun:
                 for start in range(progress.batches * batch, len(x), batch):
                     if progress.step == self.total or stop.requested or model.stop_training:
                         break
-                    hooks.on_train_batch_begin(progress.batches, {})
+                    self._early(hooks.on_train_batch_begin, progress.batches, {})
                     xb, db = self.batch = model.take_batch(x, d, order[start:start + batch])
+                    self._undo = None
                     loss, y = model.train_step(xb, db, optimizer, **self.clipping)
                     guard.check_loss(loss)
                     batch_logs = self._count_batch(loss, y, db)
