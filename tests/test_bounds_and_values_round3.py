@@ -16,11 +16,12 @@ from zerodl.metrics import confusion_matrix
 from zerodl.toy import make_toy
 
 
-def bomb(path, n_chars: int) -> None:
-    """A model file whose config entry declares ``n_chars`` characters: small on disk."""
+def bomb(path, n_chars: int, key: str = CONFIG_KEY) -> None:
+    """A file whose header entry ``key`` declares (and holds) ``n_chars`` characters of
+    zeros: small on disk, huge once read."""
     header = {"descr": f"<U{n_chars}", "fortran_order": False, "shape": ()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open(f"{CONFIG_KEY}.npy", "w", force_zip64=True) as f:
+        with zf.open(f"{key}.npy", "w", force_zip64=True) as f:
             np.lib.format.write_array_header_2_0(f, header)
             chunk = b"\0" * (1 << 22)
             left = 4 * n_chars
@@ -31,12 +32,33 @@ def bomb(path, n_chars: int) -> None:
 
 def test_a_config_entry_larger_than_the_cap_is_refused_before_it_is_read(tmp_path):
     path = tmp_path / "bomb.npz"
-    bomb(path, zerodl.io.MAX_HEADER_CHARS + 1)
+    bomb(path, zerodl.io.MAX_CONFIG_CHARS + 1)
     assert path.stat().st_size < 1_000_000
     with pytest.raises(ValueError, match=r"bomb.npz is not a valid zerodl model file: its "
-                                         r"'__zerodl_config__' entry declares 8,388,609 "
-                                         r"characters, more than the 8,388,608 a header may"):
+                                         r"'__zerodl_config__' entry declares 4,194,305 "
+                                         r"characters, more than the 4,194,304 a header may"):
         zerodl.load(path)
+
+
+def test_a_checkpoint_header_larger_than_the_cap_is_refused_before_it_is_read(tmp_path):
+    from zerodl.checkpoint import STATE_KEY
+    path = tmp_path / "ck.npz"
+    bomb(path, zerodl.io.MAX_HEADER_CHARS + 1, STATE_KEY)
+    model = mlp([4, 5, 3], seed=0)
+    with pytest.raises(ValueError, match=r"ck.npz is not a valid zerodl checkpoint: its "
+                                         r"'__zerodl_checkpoint__' entry declares "
+                                         r"67,108,865 characters"):
+        model.fit(np.zeros((4, 4), np.float32), np.zeros(4, int), resume=path, verbose=0)
+
+
+def test_a_model_whose_config_would_be_unreadable_is_not_saved(tmp_path, monkeypatch):
+    model = mlp([2, 3, 2], seed=0)
+    monkeypatch.setattr(zerodl.io, "MAX_CONFIG_CHARS", 10)
+    path = tmp_path / "m.npz"
+    with pytest.raises(ValueError, match=r"the model's config must fit in 10 characters of "
+                                         r"JSON to be saved .*Nothing was written"):
+        model.save(path)
+    assert not path.exists()
 
 
 def test_a_config_entry_that_is_not_one_string_is_refused_before_it_is_read(tmp_path):
