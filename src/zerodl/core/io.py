@@ -177,8 +177,9 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
     Sizes are checked before anything is decompressed (a zip of zeros is small on disk and
     huge in memory): each entry's .npy header must agree with the zip directory, and the
     total must fit in memory. ``first`` names an entry (a JSON header, one string of at
-    most ``max_chars`` characters, checked before it is read) read before the others; ``check(that_entry or None, declared)`` may then refuse the file from the shapes
-    and dtypes the other entries declare, before any of them is read.
+    most ``max_chars`` characters, checked before it is read) read before the others;
+    ``check(that_entry or None, declared)`` may then refuse the file from the shapes and
+    dtypes the other entries declare, before any of them is read.
     """
     path = check_path("path", path)
     if not path.exists():
