@@ -147,3 +147,10 @@ def test_sweep_of_malformed_records_is_refused_when_made():
         Sweep([{"config": {}, "seed": 0}])
     with pytest.raises(TypeError, match=r"results must be a list of sweep records; got 'abc'"):
         Sweep("abc")
+
+
+def test_out_a_folder_is_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweeps, "run_one", lambda c, s: pytest.fail("a run started"))
+    with pytest.raises(ValueError, match=r"out must be a regular file or a new one; got "
+                                         r"'.*', which is a folder"):
+        sweep(GRID, base=BASE, dataset="moons", out=tmp_path, verbose=0)

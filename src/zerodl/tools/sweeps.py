@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..core._checks import check_int, check_path
+from ..core._checks import check_int
+from ..core._fileio import check_output_path
 from ..core.errors import Interrupted, TrainingDiverged
 from ..training.callbacks import Callback
 from ..training.recipe import SETTINGS, RunConfig
@@ -393,7 +394,7 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
     _check_count([len(configs)], len(seeds))
     workers = _check_place(workers, scheduler)
     verbose = check_int("verbose", verbose, minimum=0)
-    out = None if out is None else check_path("out", out)
+    out = None if out is None else check_output_path("out", out, make_parents=True)
     runs = [(config, seed) for config in configs for seed in seeds]
     keys = [run_key(config, seed) for config, seed in runs]
     with hold(out) if out is not None else contextlib.nullcontext() as handle:
