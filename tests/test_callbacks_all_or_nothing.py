@@ -200,3 +200,20 @@ def test_hooks_with_defaults_and_varargs_are_accepted():
     net().fit(X, D, epochs=1, **FIT, callbacks=[
         LambdaCallback(on_epoch_end=lambda *a: calls.append(a)), LambdaCallback(print)])
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("at_epoch", [1, 2])
+def test_a_signal_before_an_epoch_s_first_batch_ends_fit_cleanly(at_epoch):
+    """Ctrl-C between the start of an epoch and its first batch: that epoch never ran, so
+    it is not recorded (it was a ZeroDivisionError in the epoch's mean loss)."""
+    import os
+    import signal
+
+    def interrupt(epoch, logs):
+        if epoch == at_epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+    model = net()
+    history = model.fit(X, D, epochs=3, **FIT,
+                        callbacks=[LambdaCallback(on_epoch_begin=interrupt)])
+    assert history.interrupted and history.epoch == list(range(1, at_epoch))
+    assert history.n_steps == 4 * (at_epoch - 1)

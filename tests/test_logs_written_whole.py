@@ -142,3 +142,11 @@ def test_show_interrupted_while_training_exits_as_train_does_and_draws_nothing(
     out = tmp_path / "w.png"
     assert cli.main(["show", "weights", "--dataset", "xor", "--out", str(out)]) == status
     assert not out.exists()
+
+
+def test_append_to_a_file_that_is_not_a_log_is_refused_in_words(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(ValueError, match=r"filename must hold a log with this run's columns"):
+        mlp([4, 5, 3], seed=1).fit(X, D, epochs=1, **FIT, callbacks=[CSVLogger(log, append=True)])
+    assert log.read_bytes() == b"\x89PNG\r\n\x1a\n\xff\xfe"

@@ -360,8 +360,8 @@ class CSVLogger(Callback):
         keys = getattr(run, "epoch_log_keys", None)
         if not (self.append and keys is not None and self.filename.is_file()):
             return
-        with open(self.filename, encoding="utf-8", newline="") as f:
-            first = f.readline().rstrip("\r\n")
+        with open(self.filename, encoding="utf-8", errors="replace", newline="") as f:
+            first = f.readline(10_000).rstrip("\r\n")
         if first and first != self._header(keys()):
             raise ValueError(f"filename must hold a log with this run's columns "
                              f"({self._header(keys())}) to append to; got {str(self.filename)!r}"

@@ -276,6 +276,9 @@ class TrainingRun:
                     guard.check_runaway(loss)
                     hooks.on_train_batch_end(progress.batches - 1, batch_logs)
                     yield batch_logs
+                if not progress.seen:   # stopped before this epoch's first batch: it never ran
+                    progress.epoch -= 1
+                    break
                 guard.check_weights()
                 # Cut short by a stop (not by ``steps``): a checkpoint must continue it.
                 cut_short = (progress.batches < self.steps_per_epoch
