@@ -134,3 +134,18 @@ def test_a_file_where_the_folder_should_be_is_refused_before_writing(tmp_path, b
     with pytest.raises(NotADirectoryError, match="directory must be a folder.*which is a file"):
         write_course_kit(target, book=book)
     assert target.read_text() == "mine\n"
+
+
+def test_kit_files_edited_after_writing_are_not_overwritten(tmp_path):
+    """The marker line says who wrote a file, not that nobody edited it since: the content
+    is checked too (hardening round three)."""
+    write_course_kit(tmp_path)
+    mine = tmp_path / "common" / "functions.py"
+    edited = mine.read_text(encoding="utf-8") + "\ndef my_relu(x):\n    return x * (x > 0)\n"
+    mine.write_text(edited, encoding="utf-8")
+    with pytest.raises(FileExistsError, match=r"will not overwrite .*edited.*functions\.py"):
+        write_course_kit(tmp_path)
+    assert mine.read_text(encoding="utf-8") == edited
+    write_course_kit(tmp_path, force=True)
+    assert mine.read_text(encoding="utf-8") != edited
+    write_course_kit(tmp_path)              # untouched kit files: brought up to date

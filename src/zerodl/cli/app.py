@@ -135,28 +135,32 @@ def _network_words(config) -> str:
     return ", ".join(words)
 
 
-def _write_results(args, config, model, history, optimizer, say) -> None:
+def _write_results(args, config, model, history, optimizer, say) -> list[str]:
     """Write the model (``--save``) and the curves (``--plot``); the model first, the most
-    costly to lose, and a failed write does not stop the next one."""
+    costly to lose, and a failed write does not stop the next one. Returns what was
+    written ("the model", "the curves"), for the messages that follow."""
     title = (f"{config.dataset if config.toy else 'MNIST'} {_network_words(config)}, "
              f"{optimizer}, batch {config.batch_size}")
     writes = []
     if args.save:
-        writes.append((lambda: model.save(args.save), f"model saved to {args.save}"))
-    if history.epoch or history.steps:      # an early Ctrl-C may leave nothing to draw
+        writes.append((lambda: model.save(args.save), f"model saved to {args.save}",
+                       "the model"))
+    if history.epoch or history.steps.get("step"):  # an early Ctrl-C may leave nothing to draw
         writes.append((lambda: plot_history(history, args.plot, title=title),
-                       f"curves written to {args.plot}"))
-    failed = []
-    for write, done in writes:
+                       f"curves written to {args.plot}", "the curves"))
+    failed, written = [], []
+    for write, done, what in writes:
         try:
             write()
             say(done)
+            written.append(what)
         except (OSError, ValueError) as exc:
             failed.append(exc)
     for exc in failed[:-1]:
         print(f"zerodl: error: {' '.join(str(exc).split())}", file=sys.stderr)
     if failed:
         raise failed[-1]
+    return written
 
 
 def cmd_train(args) -> int:
@@ -201,13 +205,19 @@ def cmd_train(args) -> int:
         print(f"zerodl: nothing was trained: the checkpoint {args.resume} already holds "
               f"{history.n_steps:,} iterations and this run asks for {total:,}; the model, "
               f"curves and scores are the checkpoint's", file=sys.stderr)
-    _write_results(args, config, model, history, optimizer, say)
+    written = _write_results(args, config, model, history, optimizer, say)
     if history.interrupted:
-        # fit stopped after a whole batch and kept everything: report it as an interruption.
+        # fit stopped after a whole batch and kept everything: report it as an interruption,
+        # naming only what was really written (no curves before the first point).
         by = "SIGTERM" if history.signal == "SIGTERM" else "Ctrl-C"
-        print(f"zerodl: interrupted by {by}; the curves" + (", the model" if args.save else "")
-              + (" and the checkpoint" if args.checkpoint or args.resume else "")
-              + " hold the training done so far", file=sys.stderr)
+        if args.checkpoint or args.resume:
+            written.append("the checkpoint")
+        held = (", ".join(written[:-1]) + " and " + written[-1] if len(written) > 1
+                else "".join(written))
+        print(f"zerodl: interrupted by {by}; "
+              + (f"{held} hold the training done so far" if written
+                 else "nothing was written (nothing had been recorded yet)"),
+              file=sys.stderr)
         return 143 if history.signal == "SIGTERM" else 130
     return 0
 
@@ -309,7 +319,10 @@ def _main(argv: list) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:    # one exit status per signal, as train's
+        if getattr(exc, "signal", None) == "SIGTERM":
+            print("zerodl: terminated (SIGTERM)", file=sys.stderr)
+            return 143
         print("zerodl: interrupted", file=sys.stderr)
         return 130
     except MNISTUnavailable as exc:     # its message lists every source tried, one per line

@@ -109,6 +109,21 @@ def check_outputs(args, *options: str, make_parents: bool = False) -> None:
             check_output_path(option, value, make_parents=make_parents)
 
 
+def check_distinct(args, *options: str) -> None:
+    """Refuse two outputs (or an output and an input) on one file, before any work: one
+    would overwrite the other. ``options`` name the attributes as on the command line."""
+    seen: dict[str, str] = {}
+    for option in options:
+        value = getattr(args, option.lstrip("-").replace("-", "_"), None)
+        if value is None:
+            continue
+        real = os.path.realpath(os.path.expanduser(os.fspath(value)))
+        if real in seen:
+            raise UsageError(f"{option} must name another file than {seen[real]}; got "
+                             f"{value} for both (one would overwrite the other)")
+        seen[real] = option
+
+
 class QuietStdout:
     """``sys.stdout`` while a command runs: a reader that went away must not end the run.
 

@@ -6,6 +6,7 @@ with the course's network by default, or a 2-D toy set (``zerodl.datasets.make_t
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..tools.inspection import (plot_activations, plot_confusion, plot_decision_boundary,
                                 plot_layer_stats, plot_mistakes, plot_weights)
@@ -13,6 +14,7 @@ from ..tools.layer_stats import LayerStats
 from ..training.files import load
 from ..training.recipe import SETTINGS, RunConfig
 from ..core._fileio import check_output_path
+from ..core.errors import Interrupted
 from .common import add_settings, given_settings, positive
 
 KINDS = ("weights", "activations", "confusion", "mistakes", "boundary", "layers")
@@ -75,6 +77,9 @@ def run(args) -> int:
     """Run ``zerodl show`` with parsed ``args``."""
     out = args.out or f"show_{args.kind}.png"
     check_output_path("--out", out)                 # before the data and the drawing
+    if args.model and os.path.realpath(out) == os.path.realpath(args.model):
+        raise ShowError(f"zerodl show: --out must name another file than --model; got "
+                        f"{out} for both (the picture would overwrite the model)")
     model = load(args.model) if args.model else None
     layers = getattr(args, "layers", None)
     n_in = model.n_in if model else (layers or [None])[0]
@@ -96,7 +101,10 @@ def run(args) -> int:
     if not args.model or args.kind == "layers":
         total = config.total_steps(len(data[0][0]))
         stats = LayerStats(every=args.every or max(1, total // 100))
-        config.fit(model, config.build_optimizer(), data=data, callbacks=[stats], verbose=0)
+        history = config.fit(model, config.build_optimizer(), data=data, callbacks=[stats],
+                             verbose=0)
+        if history.interrupted:         # 130 or 143 as every command; no half-trained picture
+            raise Interrupted(history.signal or "SIGINT")
         result = model.evaluate(*data[1])
         print(f"trained {model!r} on {config.dataset}: "
               + ", ".join(f"{k} {v:.4f}" for k, v in reversed(result.items())))

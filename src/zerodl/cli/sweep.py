@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import UsageError, add_settings, check_outputs, given_settings, positive
+from .common import (UsageError, add_settings, check_distinct, check_outputs, given_settings,
+                     positive)
 from ..tools.sweeps import GRID_SETTINGS, PRESETS, sweep
 from ..training.recipe import SETTINGS
 
@@ -111,6 +112,7 @@ def run(args) -> int:
         base[name] = value
     dataset = getattr(args, "dataset", SETTINGS["dataset"].default)
     seeds = args.seeds or ([0, 1, 2] if args.preset else [0])
+    check_distinct(args, "--out", "--csv", "--plot")
     check_outputs(args, "--plot", "--csv")          # before the runs
     check_outputs(args, "--out", make_parents=True)     # the sweep creates its folder
     try:

@@ -11,7 +11,8 @@ that a bad ``--save`` or ``checkpoint=`` is refused before training, not after):
   ``/dev/null``, a FIFO or a socket is refused, never replaced by a regular file;
 - a symbolic link is written through: the file it points to is replaced atomically and the
   link stays a link, pointing where it pointed;
-- the folder must be writable (a read-only folder or file system is refused up front).
+- the folder must be writable (a read-only folder or file system is refused up front), and
+  an existing file too: a read-only file is refused, not replaced by the rename.
 
 An ``OSError`` while writing (a full disk, a file system gone read-only, ...) is raised again
 with a message that names the real target, never the temporary file, and says that the
@@ -53,7 +54,21 @@ def check_output_path(name: str, value, *, make_parents: bool = False) -> Path:
         raise PermissionError(f"{name} must be in a folder you can write to; got "
                               f"{_show(path)}, in the folder "
                               f"{_show(Path(os.path.abspath(folder)))} {where}.")
+    _check_writable_file(name, path, target)
     return path
+
+
+def _check_writable_file(name: str, path: Path, target: Path) -> None:
+    """A file marked read-only is not replaced: ``open(path, "w")`` would refuse it, and
+    the rename of an atomic write must not get round that. No write bit at all counts as
+    read-only even for root, who could write it: someone marked it so on purpose."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return                              # a new file
+    if stat.S_ISREG(mode) and (not os.access(target, os.W_OK) or not mode & 0o222):
+        raise PermissionError(f"{name} must be a file you may write to; got {_show(path)}, "
+                              f"which is read-only (chmod u+w it to let zerodl replace it).")
 
 
 def _show(path: Path) -> str:

@@ -42,3 +42,16 @@ class ResumeBeyondEnd(ValueError):
         self.done_steps = done_steps
         self.done_epoch = done_epoch
         self.asked_steps = asked_steps
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal outside ``fit``'s own return path (a sweep's run).
+
+    ``signal``: ``"SIGINT"`` (Ctrl-C) or ``"SIGTERM"``; the command line ends with 130 or
+    143 as ``zerodl train`` does. A ``KeyboardInterrupt``, so code catching Ctrl-C still
+    catches it.
+    """
+
+    def __init__(self, signal: str = "SIGINT") -> None:
+        super().__init__(signal)
+        self.signal = signal

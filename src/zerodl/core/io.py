@@ -25,6 +25,12 @@ from .layers import array_shapes
 FORMAT = "zerodl-model"
 VERSION = 1
 CONFIG_KEY = "__zerodl_config__"
+#: The most characters a JSON header entry may declare, checked before it is read (a zip of
+#: zeros can declare gigabytes of text) and before it is written (a file zerodl writes is
+#: one it reads). A model's config (its layers) takes a few kB; a checkpoint's state holds
+#: the History, 10^5 evaluation points take about 10 MB.
+MAX_CONFIG_CHARS = 2**22
+MAX_HEADER_CHARS = 2**26
 
 
 MODEL_FILE = "zerodl model file"
@@ -48,11 +54,20 @@ def save_model(model, path: str | os.PathLike) -> None:
                              f"(zerodl.load refuses NaN and inf); got {plain(p[index])!r} at "
                              f"index {index[0] if len(index) == 1 else index} "
                              f"({_count(int(bad.sum()))}). Nothing was written to {path}.")
-    config = {"format": FORMAT, "version": VERSION, **model.get_config()}
+    config = json.dumps({"format": FORMAT, "version": VERSION, **model.get_config()})
+    check_header_size("the model's config", config, MAX_CONFIG_CHARS)
     arrays = {key: np.ascontiguousarray(p)
               for key, p in [*model.params.items(), *model.buffers.items()]}
     with atomic_write(path, make_parents=False) as f:
-        np.savez(f, **{CONFIG_KEY: np.array(json.dumps(config))}, **arrays)
+        np.savez(f, **{CONFIG_KEY: np.array(config)}, **arrays)
+
+
+def check_header_size(what: str, text: str, limit: int) -> None:
+    """Refuse to write a header that ``read_npz`` would refuse to read."""
+    if len(text) > limit:
+        raise ValueError(f"{what} must fit in {limit:,} characters of JSON to be saved "
+                         f"(zerodl.load reads no more); got {len(text):,}. Nothing was "
+                         f"written.")
 
 
 def _count(n: int) -> str:
@@ -151,8 +166,8 @@ def _declared(path, zf: zipfile.ZipFile, what: str) -> dict[str, Declared]:
 
 
 def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
-             check: Callable[[np.ndarray | None, dict[str, Declared]], None] | None = None
-             ) -> dict[str, np.ndarray]:
+             check: Callable[[np.ndarray | None, dict[str, Declared]], None] | None = None,
+             max_chars: int = MAX_HEADER_CHARS) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, read without pickle.
 
     Raises ``FileNotFoundError`` when there is no such file and ``ValueError`` naming the file
@@ -161,9 +176,10 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
 
     Sizes are checked before anything is decompressed (a zip of zeros is small on disk and
     huge in memory): each entry's .npy header must agree with the zip directory, and the
-    total must fit in memory. ``first`` names an entry (a JSON header) read before the
-    others; ``check(that_entry or None, declared)`` may then refuse the file from the shapes
-    and dtypes the other entries declare, before any of them is read.
+    total must fit in memory. ``first`` names an entry (a JSON header, one string of at
+    most ``max_chars`` characters, checked before it is read) read before the others;
+    ``check(that_entry or None, declared)`` may then refuse the file from the shapes and
+    dtypes the other entries declare, before any of them is read.
     """
     path = check_path("path", path)
     if not path.exists():
@@ -172,8 +188,14 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
         kind = "a folder" if path.is_dir() else "a device, pipe or socket, not a file"
         raise ValueError(f"{path} must be a {what.removeprefix('zerodl ')}, a regular file; "
                          f"it is {kind}.")
-    if not zipfile.is_zipfile(path):
-        if not _starts_like_npz_or_pickle(path):
+    try:
+        is_zip = zipfile.is_zipfile(path)
+        npz_like = is_zip or _starts_like_npz_or_pickle(path)
+    except OSError as exc:              # /proc/self/mem, a file that vanished, no permission
+        raise OSError(exc.errno, f"path must be a file zerodl can read; got {str(path)!r} "
+                                 f"({exc.strerror or exc}).") from None
+    if not is_zip:
+        if not npz_like:
             raise invalid_file(path, "it is not a readable .npz archive (it starts with "
                                      "neither a zip nor an .npy header)", what)
         raise invalid_file(path, "it is not a readable .npz archive (it is a single .npy "
@@ -187,6 +209,7 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
                 arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
 
         if first in declared:
+            _check_header_entry(path, first, declared[first], what, max_chars)
             _guarded(path, what, read, first)
         if check is not None:
             check(arrays.get(first), declared)      # its refusals name the file themselves
@@ -194,6 +217,18 @@ def read_npz(path: str | os.PathLike, what: str, *, first: str | None = None,
             if key not in arrays:
                 _guarded(path, what, read, key)
     return arrays
+
+
+def _check_header_entry(path, key: str, declared: Declared, what: str, limit: int) -> None:
+    """A JSON header entry must declare one text string of at most ``limit`` characters."""
+    shape, dtype = declared
+    if shape != () or dtype.kind != "U":
+        raise invalid_file(path, f"its {key!r} entry must be one text string; it declares "
+                                 f"shape {shape} and dtype {dtype}", what)
+    chars = dtype.itemsize // 4
+    if chars > limit:
+        raise invalid_file(path, f"its {key!r} entry declares {chars:,} characters, more than "
+                                 f"the {limit:,} a header may have", what)
 
 
 def read_header(path, arrays: dict[str, np.ndarray], key: str, fmt: str, version: int,
@@ -256,7 +291,8 @@ def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
                 raise invalid_file(path, f"parameter {key} has shape {shape} and dtype {kind}; "
                                          f"the architecture needs {shapes[key]} {dtype}")
 
-    arrays = read_npz(path, MODEL_FILE, first=CONFIG_KEY, check=check_declared)
+    arrays = read_npz(path, MODEL_FILE, first=CONFIG_KEY, check=check_declared,
+                      max_chars=MAX_CONFIG_CHARS)
     config, shapes = _model_config(path, arrays)
     for key, shape in shapes.items():
         if key in arrays and arrays[key].shape != shape:

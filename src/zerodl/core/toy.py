@@ -69,6 +69,12 @@ def _moons(rng, n0, n1):
 
 
 PLANE = "plane"
+#: The most points a toy set holds (about 16 MB of float64 while it is made): more is a
+#: slip of the keyboard, refused before anything is allocated.
+MAX_SAMPLES = 1_000_000
+#: The largest noise: the points lie in [-1, 1]^2, so a standard deviation of 10 already
+#: hides every pattern; beyond, huge values only turn the data into inf.
+MAX_NOISE = 10.0
 
 
 def make_toy(name: str, n_samples: int = 200, noise: float = 0.0,
@@ -77,13 +83,16 @@ def make_toy(name: str, n_samples: int = 200, noise: float = 0.0,
 
     ``name``: ``"circle"``, ``"xor"``, ``"gaussian"``, ``"spiral"``, ``"moons"`` (``d`` int64
     class labels 0/1, about balanced) or ``"plane"`` (``d`` float32 (n_samples, 1),
-    ``3 x0 + 2 x1``). The same ``seed`` gives the same arrays.
+    ``3 x0 + 2 x1``). The same ``seed`` gives the same arrays. Bounds: ``2 <= n_samples <=
+    MAX_SAMPLES`` (10^6) and ``0 <= noise <= MAX_NOISE`` (10).
     """
     names = [*TOY_DATASETS.names(), PLANE]
     if not isinstance(name, str) or name.lower() not in names:
         raise ValueError(f"name must be one of {', '.join(names)}; got {name!r}.")
     n_samples = check_int("n_samples", n_samples, minimum=2)
-    noise = check_number("noise", noise, low=0.0)
+    if n_samples > MAX_SAMPLES:
+        raise ValueError(f"n_samples must be an integer in [2, {MAX_SAMPLES}]; got {n_samples}.")
+    noise = check_number("noise", noise, low=0.0, high=MAX_NOISE)
     check_seed("seed", seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if name.lower() == PLANE:

@@ -35,12 +35,15 @@ Each is a few lines re-exporting ``zerodl.book``; like the book's modules they h
 ``__all__``, so ``from common.X import *`` also brings ``np`` (and what the book's module
 imports), which the book's scripts rely on.
 
-Every file starts with ``MARKER``. A file that exists without it was not written by the kit
-(for example the course's own ``common/functions.py``) and is never overwritten unless
-``force=True``; files carrying the marker are brought up to date.
+Every file starts with ``MARKER``, followed on that line by a digest of the rest of the file.
+A file that exists without it was not written by the kit (for example the course's own
+``common/functions.py``), and one whose contents no longer match the digest was edited
+since: neither is overwritten unless ``force=True``; untouched kit files are brought up to
+date.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -172,23 +175,42 @@ def write_course_kit(directory: str | os.PathLike, force: bool = False,
     chosen = book_kit_files() if book else kit_files()
     files = {directory / rel: text for rel, text in chosen.items()}
     if not force:
-        foreign = [str(p) for p in files if p.exists() and not _written_by_kit(p)]
+        foreign = [str(p) for p, text in files.items()
+                   if p.exists() and not _written_by_kit(p, text)]
         if foreign:
             raise FileExistsError(
-                f"course-kit will not overwrite files it did not write: {', '.join(foreign)}. "
-                f"Choose another folder, or pass force=True (--force) to replace them.")
+                f"course-kit will not overwrite files it did not write or that were edited "
+                f"since: {', '.join(foreign)}. Choose another folder, or pass force=True "
+                f"(--force) to replace them.")
     for path, text in files.items():
         with atomic_write(path, "w") as f:
-            f.write(text)
+            f.write(_sealed(text))
     if book:
         for chapter in BOOK_CHAPTERS:
             (directory / chapter).mkdir(parents=True, exist_ok=True)
     return list(files)
 
 
-def _written_by_kit(path: Path) -> bool:
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def _sealed(text: str) -> str:
+    """``text`` with the digest of everything after its marker line added to that line:
+    the file then says both who wrote it and what it held when written."""
+    first, _, body = text.partition("\n")
+    return f"{first}  # sha256:{_digest(body)}\n{body}"
+
+
+def _written_by_kit(path: Path, text: str) -> bool:
+    """Whether ``path`` is a kit file nobody edited: its first line is the marker and the
+    digest there matches the rest (or it holds exactly what the kit writes now). A file
+    with the marker but other contents was edited: it is not overwritten without force."""
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.readline().rstrip("\n") == MARKER
+        content = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
+    if content in (text, _sealed(text)):
+        return True
+    first, _, body = content.partition("\n")
+    return first == f"{MARKER}  # sha256:{_digest(body)}"

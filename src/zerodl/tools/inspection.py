@@ -16,6 +16,7 @@ import numpy as np
 from ..core._checks import check_int
 from ..core.layers import Dense
 from ..core.metrics import class_labels, confusion_matrix
+from ..training.model import Sequential
 from .plotting import new_figure, save_png
 
 #: Diverging colours for signed values (weights): blue negative, white 0, red positive.
@@ -30,6 +31,24 @@ def _finish(fig, path):
     return fig
 
 
+#: The largest grid side of ``decision_field`` and the most histogram bins: a figure of a
+#: few hundred pixels shows no more, and the grid costs side^2 predictions.
+MAX_RESOLUTION = 2000
+MAX_BINS = 1000
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a zerodl Sequential; got {model!r}.")
+
+
+def _check_at_most(name: str, value, low: int, high: int) -> int:
+    value = check_int(name, value, minimum=low)
+    if value > high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {value}.")
+    return value
+
+
 def _image_side(n_features: int) -> int | None:
     """28 for 784 inputs: the side of the square image the inputs are, if they are one."""
     side = math.isqrt(n_features)
@@ -38,6 +57,7 @@ def _image_side(n_features: int) -> int | None:
 
 def _class_probabilities(model, x) -> np.ndarray:
     """(N, K) probabilities of each class; one sigmoid output becomes [1 - p, p]."""
+    _check_model(model)
     if not model.output.has_accuracy:
         raise ValueError(f"model must be a classifier (softmax or sigmoid output); got the "
                          f"{model.output.name!r} output.")
@@ -54,6 +74,7 @@ def plot_weights(model, layer: int = 1, path: str | os.PathLike | None = None):
     total input, blue ones lower it (at most 64 units). Otherwise ``W`` is drawn as a heat
     map, inputs down, units across. The colour scale is symmetric around 0 and shared.
     """
+    _check_model(model)
     layer = check_int("layer", layer, minimum=1)
     if layer > len(model.dense):
         raise ValueError(f"layer must be in 1..{len(model.dense)} (the Dense layers); got {layer}.")
@@ -119,7 +140,7 @@ def plot_activations(model, x, path: str | os.PathLike | None = None, bins: int 
     (so panels with different sizes compare). Outputs piling up at 0 and 1 (sigmoid) or
     at 0 (ReLU) mean saturation or silence; all in one narrow band, little expressiveness.
     """
-    bins = check_int("bins", bins, minimum=1)
+    bins = _check_at_most("bins", bins, 1, MAX_BINS)
     data = activation_data(model, x)
     if not data:
         raise ValueError("model must have at least one hidden layer to show activations; it "
@@ -253,7 +274,8 @@ def decision_field(model, x, resolution: int = 200, margin: float = 0.1):
     a regression's single output: its value. The grid spans the points' range widened by
     ``margin`` of it on each side.
     """
-    resolution = check_int("resolution", resolution, minimum=2)
+    _check_model(model)
+    resolution = _check_at_most("resolution", resolution, 2, MAX_RESOLUTION)
     x = model.prepare_inputs(x)
     if x.shape[1] != 2:
         raise ValueError(f"x must have 2 features to draw a decision boundary; got {x.shape[1]}.")

@@ -24,6 +24,7 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
     ``history.history``. Returns the matplotlib ``Figure``. ``path`` is checked before
     drawing (``save_png``).
     """
+    _check_history(history)
     if path is not None:
         path = check_output_path("path", path)
     by_step = bool(history.steps.get("step"))
@@ -63,6 +64,15 @@ def plot_history(history, path: str | os.PathLike | None = None, title: str | No
     if path is not None:
         save_png(fig, path)
     return fig
+
+
+def _check_history(history) -> None:
+    """What ``plot_history`` draws from: a History (or alike) with at least one point."""
+    if not all(hasattr(history, k) for k in ("history", "epoch", "steps")):
+        raise TypeError(f"history must be a zerodl History; got {history!r}.")
+    if not history.epoch and not history.steps.get("step"):
+        raise ValueError(f"history must hold at least one epoch or step (fit records them); "
+                         f"got an empty {history!r}.")
 
 
 def save_png(fig, path: str | os.PathLike) -> None:

@@ -16,6 +16,7 @@ from ..core._checks import check_path
 from ..core._fileio import atomic_write
 from ..training.recipe import SETTINGS
 from .plotting import new_figure, save_png
+from .sweep_file import check_record
 
 
 def _mean_spread(values: list[float]) -> tuple[float, float]:
@@ -39,6 +40,10 @@ class Sweep:
     """
 
     def __init__(self, results: list[dict], grid: Sequence[str] = ()) -> None:
+        if isinstance(results, (str, bytes, dict)) or not isinstance(results, Sequence):
+            raise TypeError(f"results must be a list of sweep records; got {results!r:.80}.")
+        for i, record in enumerate(results):      # refused here, not as a KeyError in plot
+            check_record(record, f"results[{i}]")
         self.results = results
         self.grid = list(grid)
 

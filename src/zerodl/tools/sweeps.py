@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import numbers
 import os
 import sys
@@ -30,10 +31,12 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..core._checks import check_int, check_path
-from ..core.errors import TrainingDiverged
+from ..core._checks import check_int
+from ..core._fileio import check_output_path
+from ..core.errors import Interrupted, TrainingDiverged
 from ..training.callbacks import Callback
 from ..training.recipe import SETTINGS, RunConfig
+from .sweep_file import append, hold, read_records
 from .sweep_results import Sweep
 
 #: The settings a grid or base may name: a run's settings (``RunConfig``) but the data set
@@ -46,6 +49,8 @@ SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THR
                                             "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                                             "NUMEXPR_NUM_THREADS")}
 SERIAL_WORKER = "local"
+#: The most runs (configs x seeds) one sweep makes: counted before the grid is expanded.
+MAX_RUNS = 10_000
 
 #: The course's "try it" variations of its MNIST network (784-40-10, ReLU, init 0.01, SGD
 #: lr 0.1, batch 100, 1000 iterations), each as a grid over the course's settings.
@@ -123,11 +128,22 @@ def expand(grid: Mapping[str, Sequence], base: Mapping | None = None,
         if len(set(seen)) != len(seen):
             raise ValueError(f"grid[{key!r}] must not repeat a value; got {values!r}.")
         axes.append([(key, v) for v in checked])
+    _check_count([len(axis) for axis in axes], 1)
     configs = []
     for combo in itertools.product(*axes):
         where = "config " + ", ".join(f"{k}={v!r}" for k, v in combo) if combo else "base"
         configs.append(_config({**fixed, **dict(combo)}, where))
     return configs
+
+
+def _check_count(sizes: list[int], n_seeds: int) -> None:
+    """Count the runs before making any: a grid is expanded only when it is bounded."""
+    runs = math.prod(sizes) * n_seeds
+    if runs > MAX_RUNS:
+        shown = " x ".join(map(str, sizes)) or "1"
+        raise ValueError(f"grid must make at most {MAX_RUNS:,} runs (configs x seeds); got "
+                         f"{runs:,} ({shown} configs x {n_seeds} seed"
+                         f"{'s' if n_seeds != 1 else ''}).")
 
 
 def current(config: Mapping, seed: int) -> dict:
@@ -244,7 +260,7 @@ def _run(config: Mapping, seed: int) -> dict:
     try:
         history = run.fit(model, run.build_optimizer(), data=data, callbacks=[curve], verbose=0)
         if history.interrupted:     # Ctrl-C: fit kept a partial run, which is not a result
-            raise KeyboardInterrupt
+            raise Interrupted(history.signal or "SIGINT")
         test = {k: float(v) for k, v in model.evaluate(*data[1]).items()}
     except TrainingDiverged as exc:
         history, test = exc.history, {"loss": None}
@@ -262,43 +278,7 @@ def _run(config: Mapping, seed: int) -> dict:
 
 # --------------------------------------------------------------------------- the results file
 
-def read_records(path: str | os.PathLike) -> list[dict]:
-    """The records of a JSON-lines file; a torn last line (a killed writer) is cut off.
-
-    The file is then truncated to its last complete line, so that the next record appended
-    starts on a line of its own. A bad line elsewhere is corruption and raises.
-    """
-    path = Path(path)
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end < len(data):                         # torn: the last write never finished
-        with open(path, "r+b") as f:
-            f.truncate(end)
-            f.flush()
-            os.fsync(f.fileno())
-        data = data[:end]
-    records = []
-    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}: line {number} must be one JSON record; got "
-                             f"{line[:60]!r}.") from None
-        if not isinstance(record, dict) or "config" not in record or "seed" not in record:
-            raise ValueError(f"{path}: line {number} must be a sweep record with 'config' and "
-                             f"'seed'; got {line[:60]!r}.")
-        records.append(record)
-    return records
-
-
-def _append(f, record: dict) -> None:
-    f.write(json.dumps(record, allow_nan=False) + "\n")
-    f.flush()
-    os.fsync(f.fileno())        # on disk before the next run is counted as done
+# ``read_records`` and the file's lock: ``sweep_file``.
 
 
 # --------------------------------------------------------------------------- execution
@@ -410,28 +390,48 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
     that receives each finished run at once; runs already in it are not run again.
     ``verbose``: 0 silent, 1 a progress bar of finished runs.
     """
-    configs = expand(grid, base, dataset)
     seeds = _check_seeds(seeds)
+    if isinstance(grid, Mapping):       # counted before each config is checked and made
+        _check_count([len(v) if isinstance(v, Sequence) else 1 for v in grid.values()],
+                     len(seeds))
+    configs = expand(grid, base, dataset)
+    _check_count([len(configs)], len(seeds))
     workers = _check_place(workers, scheduler)
     verbose = check_int("verbose", verbose, minimum=0)
-    out = None if out is None else check_path("out", out)
-
+    out = None if out is None else check_output_path("out", out, make_parents=True)
     runs = [(config, seed) for config in configs for seed in seeds]
     keys = [run_key(config, seed) for config, seed in runs]
-    finished = _done_before(out)
-    todo = [run for run, key in zip(runs, keys) if key not in finished]
-    if len(todo) < len(runs):
-        _note(verbose, f"{len(runs) - len(todo)} of {len(runs)} runs already in {out}; "
-                       f"running the other {len(todo)}")
+    with hold(out) if out is not None else contextlib.nullcontext() as handle:
+        finished = _done_before(out)
+        todo = [run for run, key in zip(runs, keys) if key not in finished]
+        if len(todo) < len(runs):
+            _note(verbose, f"{len(runs) - len(todo)} of {len(runs)} runs already in {out}; "
+                           f"running the other {len(todo)}")
+        workers = _cap_workers(workers, len(todo), verbose)
+        use_dask = _use_dask(bool(todo), len(todo) > 1, workers, scheduler, verbose)
+        _run_all(todo, finished, handle, use_dask, workers, scheduler, verbose, len(runs))
+    return Sweep([finished[key] for key in keys], list(grid))
 
-    use_dask = _use_dask(bool(todo), len(todo) > 1, workers, scheduler, verbose)
+
+def _cap_workers(workers: int | None, n_runs: int, verbose: int) -> int | None:
+    """No more workers than runs; a note when more than the machine's cores."""
+    if workers is None or workers <= 1:
+        return workers
+    if n_runs and workers > n_runs:
+        _note(verbose, f"workers={workers} is more than the {n_runs} runs; using {n_runs}")
+        workers = n_runs
+    cores = os.cpu_count()
+    if cores and workers > cores:
+        _note(verbose, f"workers={workers} is more than this machine's {cores} cores: the "
+                       f"runs will share them and each go slower")
+    return workers
+
+
+def _run_all(todo, finished, handle, use_dask, workers, scheduler, verbose, n_runs) -> None:
+    """Run ``todo``, recording each finished run in ``finished`` and the file ``handle``."""
     from tqdm.auto import tqdm
 
-    handle = None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(out, "a", encoding="utf-8")
-    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", disable=verbose < 1,
+    bar = tqdm(total=n_runs, initial=n_runs - len(todo), unit="run", disable=verbose < 1,
                file=sys.stderr, dynamic_ncols=True)
 
     def done(record: dict) -> None:
@@ -440,7 +440,7 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
             return
         finished[key] = record
         if handle is not None:
-            _append(handle, record)
+            append(handle, record)
         bar.update(1)
 
     try:
@@ -450,6 +450,3 @@ def sweep(grid: Mapping[str, Sequence], *, base: Mapping | None = None, dataset:
             _run_serial(todo, done)
     finally:
         bar.close()
-        if handle is not None:
-            handle.close()
-    return Sweep([finished[key] for key in keys], list(grid))

@@ -30,8 +30,10 @@ writes ``w1.npz`` after the first epoch, as in Keras.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
+import string
 from typing import Iterable
 
 import numpy as np
@@ -94,6 +96,10 @@ class CallbackList(Callback):
                                   if getattr(type(cb), name) is not getattr(Callback, name)
                                   or name in vars(cb)]
                            for name in self.HOOKS}
+        for i, cb in enumerate(self.callbacks):
+            for name in self.HOOKS:
+                if getattr(type(cb), name) is not getattr(Callback, name) or name in vars(cb):
+                    check_hook(f"callbacks[{i}].{name}", name, getattr(cb, name))
 
     def set_model(self, model) -> None:
         super().set_model(model)
@@ -130,16 +136,75 @@ class CallbackList(Callback):
             hook(batch, logs)
 
 
+#: What each hook is called with: a hook that cannot take it is refused before training.
+HOOK_ARGUMENTS = {"on_train_begin": "(logs)", "on_train_end": "(logs)",
+                  "on_epoch_begin": "(epoch, logs)", "on_epoch_end": "(epoch, logs)",
+                  "on_train_batch_begin": "(batch, logs)", "on_train_batch_end": "(batch, logs)"}
+
+
+def check_hook(name: str, hook: str, fn) -> None:
+    """Refuse ``fn`` as the hook ``hook`` if it cannot be called with the hook's arguments
+    (checked by its signature, so now, not after an epoch). Functions without a signature
+    Python can read (some built-ins) are let through."""
+    wanted = HOOK_ARGUMENTS[hook]
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*([None] * wanted.count(",")), None)
+    except TypeError:
+        shown = getattr(fn, "__qualname__", type(fn).__name__)
+        raise TypeError(f"{name} must take {wanted}; got {shown}{signature}.") from None
+
+
 # -- built-in callbacks -----------------------------------------------------------------
 def _monitored(owner: str, monitor: str, logs: dict | None) -> float:
     """``logs[monitor]``, or a ValueError that names the keys there are."""
     logs = logs or {}
     if monitor not in logs:
         hint = (" (val_* keys need fit(validation_data=...))"
-                if monitor.startswith("val_") else "")
+                if monitor.startswith("val_") and not any(k.startswith("val_") for k in logs)
+                else "")
         raise ValueError(f"{owner} monitor must be one of the epoch's log keys "
                          f"({', '.join(logs) or 'none'}){hint}; got {monitor!r}.")
     return float(logs[monitor])
+
+
+def _check_monitor_known(owner: str, monitor: str, run) -> None:
+    """Refuse, before the first step, a monitor that no epoch's logs will hold."""
+    keys = getattr(run, "epoch_log_keys", None)
+    if keys is not None:
+        _monitored(owner, monitor, dict.fromkeys(keys(), 0.0))
+
+
+def _check_template(filepath: str) -> str:
+    """Refuse a ``str.format`` template whose syntax is wrong or whose fields are not named
+    (``{0}``, ``{}``): the fields are filled by name from the epoch's logs."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(filepath)
+                  if field is not None]
+    except ValueError as exc:
+        raise ValueError(f"filepath must be a valid format string ({exc}; write {{{{ and "
+                         f"}}}} for braces); got {filepath!r}.") from None
+    for field in fields:
+        if not field or field[0].isdigit():
+            raise ValueError(f"filepath must name its fields (epoch or a log key such as "
+                             f"{{val_loss:.4f}}), not number them; got {filepath!r}.")
+    return filepath
+
+
+def _fill(filepath: str, epoch: int, logs: dict) -> str:
+    """``filepath`` with its fields filled, or a ValueError naming the fields there are or
+    the format a field cannot take (``{epoch:s}``: epoch is an integer)."""
+    try:
+        return filepath.format(epoch=epoch, **logs)
+    except KeyError as exc:
+        raise ValueError(f"filepath must use only the fields epoch, {', '.join(logs)}; got "
+                         f"{filepath!r} (no field {exc.args[0]!r}).") from None
+    except (IndexError, ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"filepath must format each field as its value allows (epoch is an "
+                         f"integer, the log keys are floats); got {filepath!r} ({exc}).") from None
 
 
 def _direction(mode: str, monitor: str) -> str:
@@ -183,6 +248,10 @@ class EarlyStopping(Callback):
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, minimum=0)
         self._direction = _direction(mode, monitor)
         self.on_train_begin()
+
+    def set_run(self, run) -> None:
+        super().set_run(run)
+        _check_monitor_known("EarlyStopping", self.monitor, run)
 
     def _improves(self, current: float) -> bool:
         if self._direction == "min":
@@ -233,12 +302,20 @@ class ModelCheckpoint(Callback):
         super().__init__()
         # Checked now, not after the first epoch: the folder must exist (a template's
         # fields in the file name are filled in later; folders are never created).
-        self.filepath = os.fspath(check_output_path("filepath", filepath))
+        self.filepath = _check_template(os.fspath(check_output_path("filepath", filepath)))
         self.monitor = _check_monitor(monitor)
         self.save_best_only = check_bool("save_best_only", save_best_only)
         self.mode = mode
         self._direction = _direction(mode, monitor)
         self.best = math.inf if self._direction == "min" else -math.inf
+
+    def set_run(self, run) -> None:
+        super().set_run(run)
+        keys = getattr(run, "epoch_log_keys", None)
+        if keys is not None:        # the fields filled as after an epoch, before the first
+            _fill(self.filepath, 1, dict.fromkeys(keys(), 0.5))
+            if self.save_best_only:
+                _check_monitor_known("ModelCheckpoint", self.monitor, run)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -247,22 +324,21 @@ class ModelCheckpoint(Callback):
             if not (current < self.best if self._direction == "min" else current > self.best):
                 return
             self.best = current
-        try:
-            path = self.filepath.format(epoch=epoch, **logs)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"filepath must use only the fields epoch, {', '.join(logs)}; got "
-                             f"{self.filepath!r} ({type(exc).__name__}: {exc}).") from None
-        self.model.save(path)
+        self.model.save(_fill(self.filepath, epoch, logs))
 
 
 class CSVLogger(Callback):
     """Write one row per epoch to ``filename``: ``epoch`` then every key of the epoch's logs.
 
-    Values are written exactly (Python's shortest round-trip form). Each row is flushed as
-    soon as it is written, so a run stopped at any point leaves every finished epoch on
-    disk. ``append=True`` adds to an existing file (without a second header). ``filename``
-    is checked here, before training: its folder must exist and it must not be a folder or
-    a device.
+    Values are written exactly (Python's shortest round-trip form). Each row is written and
+    the file closed again as soon as the epoch ends, so a run stopped at any point (or
+    failing) leaves every finished epoch on disk and no file open. An existing file is
+    replaced only when the first row is written: a run refused or failing before its first
+    epoch ends leaves the old log as it was. ``append=True`` adds to an existing file
+    (without a second header); its header must name this run's columns (checked before
+    training), and a last line without its newline (a writer killed mid-row) is ended
+    first. ``filename`` is checked here, before training: its folder must exist and it must
+    not be a folder or a device.
     """
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",",
@@ -274,31 +350,52 @@ class CSVLogger(Callback):
         self.separator = separator
         self.append = check_bool("append", append)
         self.keys: list[str] | None = None
-        self._file = None
+        self._rows = 0
+
+    def _header(self, keys) -> str:
+        return self.separator.join(["epoch", *keys])
+
+    def set_run(self, run) -> None:
+        super().set_run(run)
+        keys = getattr(run, "epoch_log_keys", None)
+        if not (self.append and keys is not None and self.filename.is_file()):
+            return
+        with open(self.filename, encoding="utf-8", errors="replace", newline="") as f:
+            first = f.readline(10_000).rstrip("\r\n")
+        if first and first != self._header(keys()):
+            raise ValueError(f"filename must hold a log with this run's columns "
+                             f"({self._header(keys())}) to append to; got {str(self.filename)!r}"
+                             f" with the columns {first[:200]}.")
 
     def on_train_begin(self, logs=None):
-        has_rows = (self.append and self.filename.is_file()
-                    and self.filename.stat().st_size > 0)
-        self._file = open(self.filename, "a" if self.append else "w", encoding="utf-8",
-                          newline="")
-        self._header_done = has_rows
-        self.keys = None
+        self.keys, self._rows = None, 0
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.keys is None:
             self.keys = list(logs)
-        if not self._header_done:
-            self._file.write(self.separator.join(["epoch", *self.keys]) + "\n")
-            self._header_done = True
+        lines = []
+        replace = self._rows == 0 and not self.append
+        if self._rows == 0 and not replace:
+            existing = self.filename.stat().st_size if self.filename.is_file() else 0
+            if not existing:
+                lines.append(self._header(self.keys))
+            elif not _ends_with_newline(self.filename):
+                lines.append("")            # end the torn last row first
+        elif replace:
+            lines.append(self._header(self.keys))
         row = [str(epoch)] + [repr(float(logs[k])) if k in logs else "" for k in self.keys]
-        self._file.write(self.separator.join(row) + "\n")
-        self._file.flush()
+        lines.append(self.separator.join(row))
+        text = "\n".join(lines) + "\n"
+        with open(self.filename, "w" if replace else "a", encoding="utf-8", newline="") as f:
+            f.write(text)
+        self._rows += 1
 
-    def on_train_end(self, logs=None):
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+
+def _ends_with_newline(path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
 
 
 class LambdaCallback(Callback):
@@ -321,4 +418,5 @@ class LambdaCallback(Callback):
                 continue
             if not callable(fn):
                 raise TypeError(f"{name} must be a function or None; got {fn!r}.")
+            check_hook(name, name, fn)
             setattr(self, name, fn)

@@ -34,7 +34,8 @@ import numpy as np
 
 from ..core._checks import check_path
 from ..core._fileio import atomic_write
-from ..core.io import check_params, invalid_file, read_header, read_npz
+from ..core.io import (MAX_HEADER_CHARS, check_header_size, check_params, invalid_file,
+                       read_header, read_npz)
 from .progress import steps_per_epoch
 
 FORMAT = "zerodl-checkpoint"
@@ -85,6 +86,8 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, rng_state: dict, 
                      else {"name": schedule.name, **schedule.state_dict()}),
     }
     header = json.dumps(state, default=_plain)
+    check_header_size("the checkpoint's state (its History above all)", header,
+                      MAX_HEADER_CHARS)
     with atomic_write(path, name="checkpoint", make_parents=False) as f:
         np.savez(f, **{STATE_KEY: np.array(header)}, **arrays)
 

@@ -59,6 +59,7 @@ from .checkpoint import CheckpointState, read_checkpoint
 from .fit_callbacks import History, ProgressBar, fit_callbacks
 from .guard import Guard
 from .progress import Progress, steps_per_epoch
+from .rollback import StartSnapshot
 from .signals import StopOnSignal
 
 
@@ -101,6 +102,7 @@ class TrainingRun:
                            else check_output_path("checkpoint", checkpoint))
         resume = None if resume is None else check_path("resume", resume)
         self.callbacks = _check_callbacks(callbacks)
+        _check_outputs_apart(self.checkpoint, resume, self.callbacks or ())
         if resume is None:
             self.optimizer.check_params(model.params)
             if self.schedule is not None:
@@ -111,6 +113,7 @@ class TrainingRun:
         self.eval_every = eval_every
         self.history = History()
         self.batch: tuple | None = None
+        self._undo: StartSnapshot | None = None
 
     def _read_resume(self, resume, length: tuple) -> CheckpointState:
         """Read and check the checkpoint ``resume`` for this run, changing nothing.
@@ -136,9 +139,16 @@ class TrainingRun:
         return restored
 
     def _start(self) -> tuple[Progress, CallbackList, ProgressBar]:
-        """Restore a resumed run and set up the hooks: the first change to anything."""
+        """Restore a resumed run and set up the hooks: the first change to anything.
+
+        The user's callbacks meet the model and the run first (``set_model``, ``set_run``):
+        one that refuses them (``LayerStats`` with inputs of another width, a monitor the
+        logs will not have) raises before the checkpoint is applied."""
         model, history = self.model, self.history
         progress = self.progress = Progress(self.rng, len(self.x), self.batch_size)
+        users = CallbackList(self.callbacks or ())
+        users.set_model(model)
+        users.set_run(self)
         if self.restored is not None:
             progress.resume(self.restored.apply(model, self.optimizer, self.rng, history,
                                                 self.schedule))
@@ -150,9 +160,49 @@ class TrainingRun:
         hooks = fit_callbacks(history, bar, self, self.optimizer, self.schedule,
                               self.checkpoint, self.n_epochs, self.eval_every,
                               (self.x, self.d), self.validation, self.callbacks)
-        hooks.set_model(model)
-        hooks.set_run(self)
+        theirs = {id(cb) for cb in users.callbacks}
+        for cb in hooks.callbacks:
+            if id(cb) not in theirs:
+                cb.set_model(model)
+                cb.set_run(self)
+        hooks.model, hooks.run = model, self
         return progress, hooks, bar
+
+    def _begin(self) -> tuple[Progress, CallbackList, ProgressBar]:
+        """``_start`` and ``on_train_begin``; if either raises, everything they changed is
+        put back (``rollback.StartSnapshot``) and the error goes on: fit refused."""
+        before = StartSnapshot(self.model, self.optimizer, self.rng, self.schedule)
+        bar = None
+        try:
+            progress, hooks, bar = self._start()
+            hooks.on_train_begin({})
+        except BaseException:
+            if bar is not None:
+                bar.bar.close()
+            before.put_back()
+            raise
+        self._undo = before         # until the first update starts (``_early``)
+        return progress, hooks, bar
+
+    def _early(self, hook, *args) -> None:
+        """Call ``hook``; before the first update (the first ``on_epoch_begin`` and
+        ``on_train_batch_begin``) a hook that raises also puts back everything the start
+        changed: nothing was trained, so fit refused."""
+        if self._undo is None:
+            hook(*args)
+            return
+        try:
+            hook(*args)
+        except BaseException:
+            self._undo.put_back()
+            raise
+
+    def epoch_log_keys(self) -> list[str]:
+        """The keys of every epoch's logs (``on_epoch_end``), known before training."""
+        keys = ["loss"] + (["accuracy"] if self.model.output.has_accuracy else [])
+        if self.validation is not None:
+            keys += [f"val_{k}" for k in keys]
+        return keys + ["lr"]
 
     # Where the run stands, for the callbacks built with it.
     @property
@@ -169,15 +219,14 @@ class TrainingRun:
 
     def __iter__(self) -> Iterator[dict]:
         model, optimizer, x, d, batch = self.model, self.optimizer, self.x, self.d, self.batch_size
-        progress, hooks, bar = self._start()
+        progress, hooks, bar = self._begin()
         stop = StopOnSignal()
-        hooks.on_train_begin({})
         guard = Guard(model, optimizer, progress, x, d)
         logs: dict = {}
         with bar, stop:     # stop: Ctrl-C ends the loop between batches
             while progress.step < self.total and not (stop.requested or model.stop_training):
                 progress.epoch += 1
-                hooks.on_epoch_begin(progress.epoch, {})
+                self._early(hooks.on_epoch_begin, progress.epoch, {})
                 progress.start_epoch()
                 guard.start_epoch()
                 order = self.rng.permutation(len(x))
@@ -185,14 +234,18 @@ class TrainingRun:
                 for start in range(progress.batches * batch, len(x), batch):
                     if progress.step == self.total or stop.requested or model.stop_training:
                         break
-                    hooks.on_train_batch_begin(progress.batches, {})
+                    self._early(hooks.on_train_batch_begin, progress.batches, {})
                     xb, db = self.batch = model.take_batch(x, d, order[start:start + batch])
+                    self._undo = None
                     loss, y = model.train_step(xb, db, optimizer, **self.clipping)
                     guard.check_loss(loss)
                     batch_logs = self._count_batch(loss, y, db)
                     guard.check_runaway(loss)
                     hooks.on_train_batch_end(progress.batches - 1, batch_logs)
                     yield batch_logs
+                if not progress.seen:   # stopped before this epoch's first batch: it never ran
+                    progress.epoch -= 1
+                    break
                 guard.check_weights()
                 # Cut short by a stop (not by ``steps``): a checkpoint must continue it.
                 cut_short = (progress.batches < self.steps_per_epoch
@@ -261,6 +314,29 @@ def _check_clipping(clip_norm, clip_value) -> dict:
     if clip_value is not None:
         clipping["clip_value"] = check_number("clip_value", clip_value, low=0.0, low_open=True)
     return clipping
+
+
+def _check_outputs_apart(checkpoint, resume, callbacks) -> None:
+    """No output may replace an input or another output: a callback's file (``CSVLogger``'s
+    ``filename``, a ``ModelCheckpoint`` path without fields) must not be the checkpoint,
+    the checkpoint resumed from, or another callback's file. ``checkpoint`` and ``resume``
+    may be one file: the run continues it."""
+    seen: dict[str, str] = {}
+    for name, path in (("checkpoint", checkpoint), ("resume", resume)):
+        if path is not None:
+            seen.setdefault(os.path.realpath(path), name)
+    for i, cb in enumerate(callbacks):
+        arg, path = next(((arg, getattr(cb, arg)) for arg in ("filename", "filepath")
+                          if isinstance(getattr(cb, arg, None), (str, os.PathLike))),
+                         (None, None))
+        if path is None or "{" in os.fspath(path):     # a template: one file per epoch
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ValueError(f"callbacks[{i}]'s {arg} must name another file than "
+                             f"{seen[real]}; got {os.fspath(path)!r} for both (one would "
+                             f"overwrite the other).")
+        seen[real] = f"callbacks[{i}]'s {arg}"
 
 
 def _check_callbacks(callbacks) -> list | None:

@@ -29,7 +29,7 @@ from ..core.losses import OUTPUTS
 from ..core.optimizers import OPTIMIZERS, Optimizer
 from ..core.schedules import SCHEDULES, schedule_from_options
 from ..core.settings import (Boolean, Interval, OneOf, Options, Setting, Sizes, check_names)
-from ..core.toy import PLANE, TOY_DATASETS
+from ..core.toy import MAX_NOISE, MAX_SAMPLES, PLANE, TOY_DATASETS
 from .architectures import deep_convnet, mlp, simple_convnet
 from .fit_callbacks import History
 from .model import Sequential
@@ -108,11 +108,14 @@ SETTINGS: dict[str, Setting] = {
                           "MAX"),
     "seed": Setting(Interval(int, 0), 0, "seed of the weights, the batch order and a toy "
                     "set's points", "N"),
-    "n_train": Setting(_maybe(Interval(int, 2)), None, "training samples (none: 200 of a toy "
+    "n_train": Setting(_maybe(Interval(int, 2, MAX_SAMPLES)), None, "training samples "
+                       "(none: 200 of a toy "
                        "set, all of mnist; else mnist's first N)", "N"),
-    "n_test": Setting(_maybe(Interval(int, 2)), None, "test samples (none: 200 of a toy set, "
+    "n_test": Setting(_maybe(Interval(int, 2, MAX_SAMPLES)), None, "test samples "
+                      "(none: 200 of a toy set, "
                       "all of mnist; else mnist's first N)", "N"),
-    "noise": Setting(_maybe(Interval(float, 0)), None, "noise of a toy set (none: 0.1)", "F"),
+    "noise": Setting(_maybe(Interval(float, 0, MAX_NOISE)), None,
+                     "noise of a toy set (none: 0.1)", "F"),
     "dropout": Setting(Interval(float, 0, 1, closed="left"), 0.0,
                        "share of hidden units dropped while training", "P"),
     "batch_norm": Setting(Boolean(), False, "batch normalization after each hidden Dense"),

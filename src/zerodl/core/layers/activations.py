@@ -30,11 +30,15 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """``y = x`` for ``x > 0``, ``alpha * x`` otherwise; slope ``alpha`` at and below 0."""
+    """``y = x`` for ``x > 0``, ``alpha * x`` otherwise; slope ``alpha`` at and below 0.
+
+    ``0 <= alpha <= 1``: a leak steeper than the positive side is no longer a leak, and a
+    huge slope (1e308) turns every negative input into inf, then the predictions into NaN.
+    """
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = check_number("alpha", alpha, low=0.0)
+        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
 
     def forward(self, x, training=False, out=None):
         self.mask = x > 0
