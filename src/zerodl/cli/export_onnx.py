@@ -21,7 +21,7 @@ import numpy as np
 from ..core._fileio import check_output_path
 from ..tools.benchmarks.onnx_rows import bench_onnxruntime
 from ..training.architectures import mlp
-from ..training.model import load
+from ..training.files import load
 from .common import UsageError
 
 #: What to run when onnx is missing, from a checkout and from a package index.
