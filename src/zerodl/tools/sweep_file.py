@@ -44,6 +44,9 @@ def check_record(record, where: str) -> dict:
                 key == "seed" and value < 0):
             raise ValueError(f"{where} must be a sweep record: {key!r} must be {rule}; got "
                              f"{value!r}.")
+    if not isinstance(record.get("train", {}), dict):      # optional: older records lack it
+        raise ValueError(f"{where} must be a sweep record: 'train' must be a dict; got "
+                         f"{record['train']!r}.")
     return record
 
 

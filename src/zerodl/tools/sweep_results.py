@@ -73,9 +73,9 @@ class Sweep:
 
         Spread: the sample standard deviation over seeds (0 with one seed). Diverged runs
         are counted in ``diverged`` and left out of the means. For classifiers also
-        ``train_accuracy`` (and its spread): the training accuracy of each run's last epoch,
-        as ``fit`` measured it (the mean over that epoch's batches, in training mode, so with
-        dropout on); and ``gap``: ``train_accuracy - test_accuracy``, how far the network
+        ``train_accuracy`` (and its spread): the trained network's accuracy on its whole
+        training set, in inference mode (dropout off), as ``evaluate`` measures the test set
+        (older records without it: the last epoch's mean over its batches); and ``gap``: ``train_accuracy - test_accuracy``, how far the network
         fits its training data better than new data (overfitting).
         """
         rows, names = [], self.varying()
@@ -88,8 +88,8 @@ class Sweep:
                 values = [r["test"][metric] for r in ok if r["test"].get(metric) is not None]
                 if values:
                     row[f"test_{metric}"], row[f"test_{metric}_spread"] = _mean_spread(values)
-            trains = [r["history"]["accuracy"][-1] for r in ok
-                      if r["history"].get("accuracy") and r["test"].get("accuracy") is not None]
+            trains = [_train_accuracy(r) for r in ok
+                      if _train_accuracy(r) is not None and r["test"].get("accuracy") is not None]
             if trains and "test_accuracy" in row:
                 row["train_accuracy"], row["train_accuracy_spread"] = _mean_spread(trains)
                 row["gap"] = row["train_accuracy"] - row["test_accuracy"]
@@ -225,3 +225,12 @@ class Sweep:
 
     def __repr__(self) -> str:
         return f"Sweep({len(self.configs())} configs, {len(self.results)} runs)"
+
+
+def _train_accuracy(record: dict) -> float | None:
+    """A run's accuracy on its training set: ``evaluate``'s after training, or for records
+    written before sweeps kept it, the last epoch's mean over its batches."""
+    if record.get("train", {}).get("accuracy") is not None:
+        return record["train"]["accuracy"]
+    accuracy = record["history"].get("accuracy")
+    return accuracy[-1] if accuracy else None

@@ -262,6 +262,8 @@ def _run(config: Mapping, seed: int) -> dict:
         if history.interrupted:     # Ctrl-C: fit kept a partial run, which is not a result
             raise Interrupted(history.signal or "SIGINT")
         test = {k: float(v) for k, v in model.evaluate(*data[1]).items()}
+        # the trained network on its own training set, in inference mode (dropout off)
+        record["train"] = {k: float(v) for k, v in model.evaluate(*data[0]).items()}
     except TrainingDiverged as exc:
         history, test = exc.history, {"loss": None}
         if model.output.has_accuracy:
