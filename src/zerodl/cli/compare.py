@@ -52,7 +52,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lr", type=_name_value, action="append", default=[], metavar="NAME=VALUE",
                    help="learning rate of one optimizer, e.g. --lr sgd=0.1 (repeatable; "
                         "default: zerodl train's rate, 0.1 for sgd and each other optimizer's own)")
-    p.add_argument("--points-per-epoch", type=positive(int), default=10,
+    p.add_argument("--points-per-epoch", type=positive(int), default=10, metavar="N",
                    help="test-accuracy points per epoch (default: 10)")
     p.add_argument("--plot", default="optimizers.png", metavar="FILE",
                    help="PNG file for the curves (default: optimizers.png)")
