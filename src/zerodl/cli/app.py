@@ -203,7 +203,8 @@ def cmd_train(args) -> int:
     if history.interrupted:
         # fit stopped after a whole batch and kept everything: report it as an interruption.
         by = "SIGTERM" if history.signal == "SIGTERM" else "Ctrl-C"
-        print(f"zerodl train: interrupted by {by}; the curves" + (", the model" if args.save else "")
+        print(f"zerodl train: interrupted by {by}; the curves"
+              + (", the model" if args.save else "")
               + (" and the checkpoint" if args.checkpoint or args.resume else "")
               + " hold the training done so far", file=sys.stderr)
         return 143 if history.signal == "SIGTERM" else 130

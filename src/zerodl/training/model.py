@@ -354,8 +354,9 @@ class Sequential:
         in Keras, the last 20% of ``x`` and ``d`` (before shuffling) are never trained on and
         serve as the validation data. ``seed`` fixes the batch order (default: the model's
         generator). ``verbose``: 0 silent, 1 a bar per epoch, 2 a line per epoch (Keras's
-        output; ``zerodl.training.fit_callbacks.ProgressBar``). ``lr_schedule``: a ``zerodl.schedules`` object or name; ``clip_value``
-        then ``clip_norm`` clip the gradients; ``callbacks``: ``Callback`` objects, run after
+        output; ``zerodl.training.fit_callbacks.ProgressBar``). ``lr_schedule``: a
+        ``zerodl.schedules`` object or name; ``clip_value`` then ``clip_norm`` clip the
+        gradients; ``callbacks``: ``Callback`` objects, run after
         ``fit``'s own. ``checkpoint=PATH`` saves the training state at every epoch end and on
         Ctrl-C, ``resume=PATH`` continues it. Arguments are checked before anything changes.
         The loop and the details (checkpoints, ``TrainingDiverged``, Ctrl-C):
