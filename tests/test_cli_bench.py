@@ -30,7 +30,7 @@ def test_markdown_row_from_the_suite_data():
 def test_bad_rounds_is_a_usage_error(capsys):
     assert main(["bench", "--rounds", "0"]) == 2
     err = capsys.readouterr().err
-    assert err == "zerodl: error: --rounds must be >= 1; got 0.\n"
+    assert err == "zerodl bench: --rounds must be >= 1; got 0.\n"
 
 
 def test_rotations_give_every_contender_every_position():

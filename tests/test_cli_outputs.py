@@ -138,7 +138,7 @@ def test_a_write_error_at_the_end_names_each_real_file_and_keeps_the_old_ones(
     err = capsys.readouterr().err
     assert code == 2
     lines = err.splitlines()
-    assert lines == [f"zerodl: error: [Errno 28] could not write {folder / name}: No space left "
+    assert lines == [f"zerodl train: [Errno 28] could not write {folder / name}: No space left "
                      f"on device; its previous contents are unchanged." for name in
                      ("old.npz", "c.png")], err
     assert tree(folder) == before
@@ -228,7 +228,7 @@ def test_resume_says_what_it_trained(tmp_path, tiny, capsys):
     # Shorter than the checkpoint: refused in the command line's words, before any change.
     assert main(train(tmp_path, "--iters", "10", "--quiet", "--resume", checkpoint)) == 2
     out, err = capsys.readouterr()
-    assert err.strip() == (f"zerodl: error: --iters must count the whole run when resuming: "
+    assert err.strip() == (f"zerodl train: --iters must count the whole run when resuming: "
                            f"{checkpoint} already holds 42 iterations (epoch 7), and --iters 10 "
                            f"asks for 10; nothing was trained or written"), err
     assert checkpoint.read_bytes() == before

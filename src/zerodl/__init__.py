@@ -7,7 +7,7 @@ import sys as _sys
 
 from .core import (datasets, errors, functions, initializers, io, layers, losses, metrics,
                    optimizers, regularizers, schedules, toy)
-from .training import architectures, callbacks, checkpoint, files, loop, model, recipe
+from .training import architectures, callbacks, checkpoint, loop, model, recipe
 from .tools import (compare, coursekit, gradcheck, inspection, layer_stats, plotting, sweeps,
                    trace)
 from .core.datasets import MNISTUnavailable, load_mnist, make_toy

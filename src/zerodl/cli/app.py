@@ -24,7 +24,8 @@ from . import trace as cli_trace
 from . import export_onnx as cli_export_onnx
 from .. import load          # zerodl.load: the public reader of model files
 from ..training.callbacks import Callback
-from .common import (Parser, QuietStdout, UsageError, add_settings, check_outputs,
+from .. import __version__
+from .common import (DATA_DIR_HELP, Parser, QuietStdout, UsageError, add_settings, check_outputs,
                      given_settings, parse_layers, positive, say_unless)
 from ..core.datasets import MNISTUnavailable, load_mnist
 from ..core.errors import ResumeBeyondEnd
@@ -45,9 +46,13 @@ TRAIN_SETTINGS = list(SETTINGS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="zerodl", description="Neural networks from zero on NumPy.")
+    parser = Parser(prog="zerodl", description="Neural networks from zero on NumPy.",
+                    epilog="`zerodl COMMAND --help` describes a command and its options.")
+    parser.add_argument("--version", action="version", version=f"zerodl {__version__}",
+                        help="print zerodl's version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser,
+                                title="commands")
     sub.required = True
 
     train = sub.add_parser("train", help="train a network on MNIST (or a toy set) and plot "
@@ -60,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=positive(int),
                        help="iterations between points of the curves (default: 40 points)")
     train.add_argument("--plot", default="mnist_accuracy.png", metavar="FILE",
-                       help="PNG file for the curves (default mnist_accuracy.png)")
+                       help="PNG file for the curves (default: mnist_accuracy.png)")
     train.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
-    train.add_argument("--data-dir", help="folder with the MNIST files")
+    train.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     train.add_argument("--quiet", action="store_true", help="print only the final result")
     train.add_argument("--checkpoint", metavar="FILE",
                        help="write the training state to FILE at every epoch end and on Ctrl-C")
@@ -73,14 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="test accuracy and loss of a saved model on MNIST")
     evaluate.add_argument("model", help="a file written by zerodl train --save or model.save")
-    evaluate.add_argument("--data-dir", help="folder with the MNIST files")
+    evaluate.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
 
     check = sub.add_parser("gradcheck", help="check backpropagation against finite differences")
-    check.add_argument("--layers", type=parse_layers, default=[5, 4, 3], metavar="SIZES")
-    check.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS.names())
-    check.add_argument("--output", default="softmax", choices=OUTPUTS.names())
-    check.add_argument("--samples", type=positive(int), default=4)
-    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--layers", type=parse_layers, default="5-4-3", metavar="SIZES",
+                       help="layer sizes of the network checked, joined by '-'")
+    check.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS.names(),
+                       metavar="NAME", help="activation of the hidden layers; one of "
+                       + ", ".join(ACTIVATIONS.names()))
+    check.add_argument("--output", default="softmax", choices=OUTPUTS.names(), metavar="NAME",
+                       help="output layer and its loss; one of " + ", ".join(OUTPUTS.names()))
+    check.add_argument("--samples", type=positive(int), default=4, metavar="N",
+                       help="random input samples the loss is averaged over")
+    check.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="seed of the weights and the samples")
     for module in SUBCOMMANDS.values():
         module.add_parser(sub)
     return parser
@@ -147,7 +158,10 @@ def _write_results(args, config, model, history, optimizer, say) -> list[str]:
                        "the model"))
     if history.epoch or history.steps.get("step"):  # an early Ctrl-C may leave nothing to draw
         writes.append((lambda: plot_history(history, args.plot, title=title),
-                       f"curves written to {args.plot}", "the curves"))
+                       f"curves written to {args.plot} (loss and accuracy on all the "
+                       f"training and test data at each point, with the weights of that "
+                       f"moment: not the bars' running means over an epoch's batches)",
+                       "the curves"))
     failed, written = [], []
     for write, done, what in writes:
         try:
@@ -157,7 +171,7 @@ def _write_results(args, config, model, history, optimizer, say) -> list[str]:
         except (OSError, ValueError) as exc:
             failed.append(exc)
     for exc in failed[:-1]:
-        print(f"zerodl: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"zerodl train: {' '.join(str(exc).split())}", file=sys.stderr)
     if failed:
         raise failed[-1]
     return written
@@ -202,7 +216,7 @@ def cmd_train(args) -> int:
     print(f"{scores} after {_what_ran(history, counter.steps, total, args.resume)} "
           f"in {seconds:.1f} s")
     if args.resume and not counter.steps and not history.interrupted:
-        print(f"zerodl: nothing was trained: the checkpoint {args.resume} already holds "
+        print(f"zerodl train: nothing was trained: the checkpoint {args.resume} already holds "
               f"{history.n_steps:,} iterations and this run asks for {total:,}; the model, "
               f"curves and scores are the checkpoint's", file=sys.stderr)
     written = _write_results(args, config, model, history, optimizer, say)
@@ -214,7 +228,7 @@ def cmd_train(args) -> int:
             written.append("the checkpoint")
         held = (", ".join(written[:-1]) + " and " + written[-1] if len(written) > 1
                 else "".join(written))
-        print(f"zerodl: interrupted by {by}; "
+        print(f"zerodl train: interrupted by {by}; "
               + (f"{held} hold the training done so far" if written
                  else "nothing was written (nothing had been recorded yet)"),
               file=sys.stderr)
@@ -316,30 +330,41 @@ def main(argv=None) -> int:
 
 def _main(argv: list) -> int:
     debug = "--debug" in argv
+    parser = build_parser()
+    if not [arg for arg in argv if arg != "--debug"]:
+        # No command: the usage and the list of commands, as a mistake (exit status 2).
+        parser.print_help(sys.stderr)
+        return 2
+    # Every error reads "zerodl COMMAND: ...", even one the top parser finds (an unknown
+    # option after the command).
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    who = f"zerodl {command}" if command in COMMANDS else "zerodl"
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         return COMMANDS[args.command](args)
     except KeyboardInterrupt as exc:    # one exit status per signal, as train's
         if getattr(exc, "signal", None) == "SIGTERM":
-            print("zerodl: terminated (SIGTERM)", file=sys.stderr)
+            print(f"{who}: terminated (SIGTERM)", file=sys.stderr)
             return 143
-        print("zerodl: interrupted", file=sys.stderr)
+        print(f"{who}: interrupted", file=sys.stderr)
         return 130
     except MNISTUnavailable as exc:     # its message lists every source tried, one per line
         if debug:
             raise
-        print(f"zerodl: error: {exc}", file=sys.stderr)
+        print(f"{who}: {exc}", file=sys.stderr)
         return 2
     except ArithmeticError as exc:      # zerodl.TrainingDiverged: not a usage error
         if debug:
             raise
-        print(f"zerodl: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"{who}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     except (UsageError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
         if debug:
             raise
-        message = str(exc)
-        if not message.startswith("zerodl"):
-            message = f"zerodl: error: {message}"
-        print(" ".join(message.split()), file=sys.stderr)
+        message = " ".join(str(exc).split())
+        if message.startswith("zerodl: "):      # the top parser's, about the command's options
+            message = message[len("zerodl: "):]
+        if not message.startswith("zerodl"):    # a command's parser names itself already
+            message = f"{who}: {message}"
+        print(message, file=sys.stderr)
         return 2

@@ -13,12 +13,39 @@ from ..core._fileio import check_output_path
 from ..core.settings import Boolean, Options, Setting, Sizes
 
 
+#: ``--data-dir``'s help, the same for every command that reads MNIST.
+DATA_DIR_HELP = ("folder with the four MNIST files (default: $ZERODL_DATA_DIR, else the cache, "
+                 "else a download, once)")
+
+
 class UsageError(Exception):
     """A mistake in the command line: reported in one line, exit status 2."""
 
 
+class HelpWithDefaults(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already states it:
+    ``(default: 0.1)``, ``(default: off)`` for a flag, ``(default: none)``."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (not action.option_strings or action.default is argparse.SUPPRESS
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction))
+                or "default" in text):
+            return text
+        if action.default is None:
+            return f"{text} (default: none)"
+        if action.default is False and action.nargs == 0:
+            return f"{text} (default: off)"
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one-line ``UsageError`` s, not usage + exit."""
+    """An ``ArgumentParser`` whose errors are one-line ``UsageError`` s, not usage + exit,
+    always in the form ``zerodl COMMAND: what is wrong``, and whose help shows defaults."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpWithDefaults)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         raise UsageError(f"{self.prog}: {message}")
@@ -57,7 +84,10 @@ def add_settings(parser, table: dict[str, Setting], names, *, exclusive=(), alia
     for name in names:
         setting = table[name]
         default = (defaults or {}).get(name, setting.default)
-        help_text = setting.help + ("" if default is None else f" (default {_shown(default)})")
+        if default is None and "(none: " in setting.help:     # what "none" stands for
+            help_text = setting.help.replace("(none: ", "(default: none, that is ")
+        else:
+            help_text = f"{setting.help} (default: {_shown(default)})"
         names_of = [rule for rule in (setting.rule, *getattr(setting.rule, "rules", ()))
                     if isinstance(rule, Options)]
         if names_of:

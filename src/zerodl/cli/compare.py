@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (add_settings, check_outputs, given_settings, positive, say_unless,
+from .common import (DATA_DIR_HELP, add_settings, check_outputs, given_settings, positive,
+                     say_unless,
                      setting_type)
 from ..tools.compare import COMPARISON, compare_optimizers, format_table, plot_comparison
 from ..core.optimizers import OPTIMIZERS
@@ -45,17 +46,17 @@ def add_parser(subparsers) -> None:
         "with each optimizer on MNIST; write the loss and test-accuracy curves to one PNG "
         "and print a table of final accuracy and training time.")
     p.add_argument("--optimizers", type=_names, default=OPTIMIZERS.names(), metavar="NAMES",
-                   help=f"comma-separated (default {','.join(OPTIMIZERS.names())})")
+                   help=f"comma-separated (default: {','.join(OPTIMIZERS.names())})")
     add_settings(p, SETTINGS, COMPARE_SETTINGS, aliases={"n_train": ["--train-size"]},
                  defaults=COMPARISON)
     p.add_argument("--lr", type=_name_value, action="append", default=[], metavar="NAME=VALUE",
                    help="learning rate of one optimizer, e.g. --lr sgd=0.1 (repeatable; "
-                        "default: each optimizer's own)")
-    p.add_argument("--points-per-epoch", type=positive(int), default=10,
-                   help="test-accuracy points per epoch (default 10)")
+                        "default: zerodl train's rate, 0.1 for sgd and each other optimizer's own)")
+    p.add_argument("--points-per-epoch", type=positive(int), default=10, metavar="N",
+                   help="test-accuracy points per epoch (default: 10)")
     p.add_argument("--plot", default="optimizers.png", metavar="FILE",
-                   help="PNG file for the curves (default optimizers.png)")
-    p.add_argument("--data-dir", help="folder with the MNIST files")
+                   help="PNG file for the curves (default: optimizers.png)")
+    p.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     p.add_argument("--quiet", action="store_true", help="print only the table")
 
 

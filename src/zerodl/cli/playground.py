@@ -7,6 +7,7 @@ import sys
 import threading
 import webbrowser
 
+from ..core.extras import install_hint
 from .common import UsageError
 
 
@@ -17,10 +18,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Start a local web server with the playground page: pick a data set "
                     "(toy 2-D sets or an MNIST subset) and a network, press Play and watch "
                     "the decision boundary, every neuron, the weights and the loss curves. "
-                    "Needs the optional extra: pip install \"zerodl[playground]\".")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+                    f"Needs the optional extra: {install_hint('playground')}.")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1, this computer only)")
+                   help="address to listen on (default: 127.0.0.1, this computer only)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return p
 
@@ -34,7 +35,7 @@ def run(args) -> int:
         from ..playground.server import LOOPBACK, create_app
     except ImportError as exc:
         raise UsageError(f"zerodl playground needs Starlette and Uvicorn ({exc}); install them "
-                         f"with: pip install \"zerodl[playground]\"") from None
+                         f"with: {install_hint('playground')}") from None
     if args.host not in LOOPBACK:
         print(f"zerodl playground: warning: listening on {args.host}, not only on this "
               f"computer; anyone who can reach it can drive the training", file=sys.stderr)

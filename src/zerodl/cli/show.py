@@ -15,7 +15,7 @@ from ..training.files import load
 from ..training.recipe import SETTINGS, RunConfig
 from ..core._fileio import check_output_path
 from ..core.errors import Interrupted
-from .common import add_settings, given_settings, positive
+from .common import DATA_DIR_HELP, add_settings, given_settings, positive
 
 KINDS = ("weights", "activations", "confusion", "mistakes", "boundary", "layers")
 #: The run's settings this command takes (``--samples`` is ``n_train``).
@@ -48,12 +48,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_settings(p, SETTINGS, SHOW_SETTINGS, exclusive=("epochs", "iters"),
                  aliases={"n_train": ["--samples"]})
     p.add_argument("--layer", type=positive(int), default=1,
-                   help="weights: which Dense layer (default 1)")
-    p.add_argument("-n", type=positive(int), default=25, help="mistakes: how many (default 25)")
+                   help="weights: which Dense layer (default: 1)")
+    p.add_argument("-n", type=positive(int), default=25, help="mistakes: how many (default: 25)")
     p.add_argument("--every", type=positive(int),
                    help="layers: steps between records (default: 100 records)")
-    p.add_argument("--out", metavar="FILE", help="the PNG to write (default show_KIND.png)")
-    p.add_argument("--data-dir", help="folder with the MNIST files")
+    p.add_argument("--out", metavar="FILE", help="the PNG to write (default: show_KIND.png)")
+    p.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     return p
 
 
@@ -81,6 +81,8 @@ def run(args) -> int:
         raise ShowError(f"zerodl show: --out must name another file than --model; got "
                         f"{out} for both (the picture would overwrite the model)")
     model = load(args.model) if args.model else None
+    if model is not None and args.kind == "weights":
+        return _show_weights(model, args, out)     # weights need no data, hence no --dataset
     layers = getattr(args, "layers", None)
     n_in = model.n_in if model else (layers or [None])[0]
     dataset = getattr(args, "dataset", None)
@@ -93,9 +95,7 @@ def run(args) -> int:
         raise ShowError(f"zerodl show: the model {args.model} must have {n_in} inputs and "
                         f"{n_out} outputs for {config.dataset}; got {model.n_in}-{model.n_out}")
     model = model or config.build_model()
-    if args.kind == "weights" and args.layer > len(model.dense):
-        raise ShowError(f"zerodl show: --layer must be in 1..{len(model.dense)}, the Dense "
-                        f"layers; got {args.layer}")
+    _check_layer(model, args)
     data = config.load_data(data_dir=args.data_dir)
     stats = None
     if not args.model or args.kind == "layers":
@@ -123,5 +123,19 @@ def run(args) -> int:
         plot_decision_boundary(model, x, d, path=out)
     else:
         plot_layer_stats(stats, path=out)
+    print(f"{args.kind} written to {out}")
+    return 0
+
+
+def _check_layer(model, args) -> None:
+    if args.kind == "weights" and args.layer > len(model.dense):
+        raise ShowError(f"zerodl show: --layer must be in 1..{len(model.dense)}, the Dense "
+                        f"layers; got {args.layer}")
+
+
+def _show_weights(model, args, out: str) -> int:
+    """``show weights --model FILE``: drawn from the file alone."""
+    _check_layer(model, args)
+    plot_weights(model, args.layer, path=out)
     print(f"{args.kind} written to {out}")
     return 0

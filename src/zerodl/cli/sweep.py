@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..core.extras import install_hint
 from .common import (UsageError, add_settings, check_distinct, check_outputs, given_settings,
                      positive)
 from ..tools.sweeps import GRID_SETTINGS, PRESETS, sweep
@@ -70,7 +71,7 @@ def add_parser(subparsers) -> None:
     add_settings(p, SETTINGS, ["layers", "iters", "epochs"], exclusive=("iters", "epochs"))
     add_settings(p, SETTINGS, ["dataset"])
     p.add_argument("--seeds", type=_seeds, metavar="S1,S2",
-                   help="seeds of each setting (default 0, or 0,1,2 with --preset)")
+                   help="seeds of each setting (default: 0, or 0,1,2 with --preset)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive(int), metavar="N",
                        help="run on N local single-threaded worker processes (Dask)")
@@ -82,7 +83,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--csv", metavar="FILE.csv", help="one row per run as CSV")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--bench", action="store_true",
-                   help="measure 8 course runs serially vs on --workers (default 2) processes")
+                   help="measure 8 course runs serially vs on --workers (default: 2) processes")
 
 
 def run(args) -> int:
@@ -91,7 +92,7 @@ def run(args) -> int:
             from ..tools.benchmarks.sweep_bench import format_report, run_benchmark
             import distributed  # noqa: F401
         except ImportError:
-            raise UsageError("zerodl sweep: --bench needs Dask: pip install 'zerodl[dask]'") \
+            raise UsageError(f"zerodl sweep: --bench needs Dask: {install_hint('dask')}") \
                 from None
         if args.grid or args.preset or args.scheduler:
             raise UsageError("zerodl sweep: --bench takes only --workers and --iters")

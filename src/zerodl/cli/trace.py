@@ -40,21 +40,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     source.add_argument("--model", help="a model file written by model.save / zerodl train --save")
     source.add_argument("--layers", help="a new network with random weights, e.g. 2-3-2")
     p.add_argument("--activation", default="relu", choices=ACTIVATIONS.names(),
-                   help="with --layers (default relu)")
+                   help="with --layers (default: relu)")
     p.add_argument("--output", default="softmax", choices=OUTPUTS.names(),
-                   help="with --layers (default softmax)")
+                   help="with --layers (default: softmax)")
     p.add_argument("--init", default="xavier", type=setting_type("init", SETTINGS["init"]),
                    help="with --layers: initialiser name or a normal's standard deviation "
-                        "(default xavier)")
-    p.add_argument("--seed", type=int, default=0, help="with --layers (default 0)")
+                        "(default: xavier)")
+    p.add_argument("--seed", type=int, default=0, help="with --layers (default: 0)")
     data = p.add_mutually_exclusive_group()
     data.add_argument("--x", type=_matrix, help="input rows, e.g. 1,5 or 1,5;2,3")
     data.add_argument("--mnist", type=int, metavar="INDEX",
                       help="trace MNIST test image INDEX with its label")
     p.add_argument("--d", type=_matrix, help="labels (one-hot or targets), e.g. 0,1; "
                                              "omit for the forward pass only")
-    p.add_argument("--lang", default="ja", choices=sorted(LABELS))
-    p.add_argument("--precision", type=int, default=4)
+    p.add_argument("--lang", default="ja", choices=sorted(LABELS),
+                   help="language of the labels: " + ", ".join(sorted(LABELS)))
+    p.add_argument("--precision", type=int, default=4, metavar="DIGITS",
+                   help="digits after the point in the printed values")
     p.add_argument("--data-dir", help="folder with the MNIST files (with --mnist)")
     return p
 

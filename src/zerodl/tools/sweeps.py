@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..core._checks import check_int
 from ..core._fileio import check_output_path
 from ..core.errors import Interrupted, TrainingDiverged
+from ..core.extras import install_hint
 from ..training.callbacks import Callback
 from ..training.recipe import SETTINGS, RunConfig
 from .sweep_file import append, hold, read_records
@@ -338,9 +339,9 @@ def _use_dask(any_to_run: bool, several: bool, workers: int | None, scheduler: s
     use_dask = any_to_run and (scheduler is not None or (workers or 1) > 1)
     if use_dask and not _have_dask():
         if scheduler is not None:
-            raise ImportError("scheduler= needs Dask: pip install 'zerodl[dask]'.")
+            raise ImportError(f"scheduler= needs Dask: {install_hint('dask')}.")
         _note(verbose, "Dask is not installed, so the runs go one after another here; "
-                       "pip install 'zerodl[dask]' to run them in parallel")
+                       f"{install_hint('dask')}, to run them in parallel")
         use_dask = False
     elif not use_dask and several:
         _note(verbose, "the runs go one after another in this process; workers=N (with "

@@ -34,6 +34,7 @@ import inspect
 import math
 import os
 import string
+import sys
 from typing import Iterable
 
 import numpy as np
@@ -230,7 +231,11 @@ class EarlyStopping(Callback):
     After ``patience`` epochs in a row without improvement (at least one), training stops:
     if the best epoch is ``b``, the last one trained is ``b + max(patience, 1)``. Epochs up
     to ``start_from_epoch`` are not watched (a warm-up). With ``restore_best_weights`` the
-    model ends with the weights of the best epoch.
+    model ends with the weights of the best epoch. ``baseline``, as in Keras: an epoch
+    resets the patience only if it improves on the best so far and on ``baseline`` too, so
+    that a run that never beats the baseline stops after ``patience`` epochs. ``verbose=1``
+    prints, when it stops, the epoch it stopped at and the best epoch with its value (on
+    stderr, like ``fit``'s progress).
 
     Attributes: ``best`` (the best value), ``best_epoch``, ``stopped_epoch`` (the epoch
     after which it stopped training; 0 if it did not), ``wait``.
@@ -238,9 +243,12 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = False,
-                 start_from_epoch: int = 0) -> None:
+                 start_from_epoch: int = 0, baseline: float | None = None,
+                 verbose: int = 0) -> None:
         super().__init__()
         self.monitor = _check_monitor(monitor)
+        self.baseline = None if baseline is None else check_number("baseline", baseline)
+        self.verbose = check_int("verbose", verbose, minimum=0)
         self.min_delta = abs(check_number("min_delta", min_delta))
         self.patience = check_int("patience", patience, minimum=0)
         self.mode = mode
@@ -253,10 +261,11 @@ class EarlyStopping(Callback):
         super().set_run(run)
         _check_monitor_known("EarlyStopping", self.monitor, run)
 
-    def _improves(self, current: float) -> bool:
+    def _improves(self, current: float, reference: float | None = None) -> bool:
+        reference = self.best if reference is None else reference
         if self._direction == "min":
-            return current < self.best - self.min_delta
-        return current > self.best + self.min_delta
+            return current < reference - self.min_delta
+        return current > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -271,18 +280,31 @@ class EarlyStopping(Callback):
             return
         self.wait += 1
         if self._improves(current):
-            self.best, self.best_epoch, self.wait = current, epoch, 0
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = {k: p.copy() for k, p in self.model.params.items()}
-            return
+            if self.baseline is None or self._improves(current, self.baseline):
+                self.wait = 0
+                return
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.restore_best_weights and self.best_weights is not None:
+        restore = self.restore_best_weights and self.best_weights is not None
+        if restore:
             for key, p in self.model.params.items():
                 p[...] = self.best_weights[key]
+        if self.verbose and self.stopped_epoch:
+            best = (f"the best {self.monitor} was {self.best:.4f} at epoch {self.best_epoch}"
+                    if self.best_epoch else f"{self.monitor} never improved")
+            if self.baseline is not None:
+                best += f" (baseline {self.baseline:g})"
+            than = "the best so far" + ("" if self.baseline is None else " and the baseline")
+            print(f"Epoch {self.stopped_epoch}: early stopping after {self.wait} epoch(s) in "
+                  f"which {self.monitor} did not beat {than}; {best}"
+                  f"{'; restored the weights of that epoch' if restore else ''}.",
+                  file=sys.stderr)
 
 
 class ModelCheckpoint(Callback):

@@ -7,6 +7,7 @@ from the object it was built with, not from attributes parked on the model.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Sequence
 
 from tqdm import tqdm
@@ -62,37 +63,92 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, last={last})"
 
 
+def format_logs(logs: dict) -> str:
+    """Keras's way of writing an epoch's logs: ``loss: 0.2931 - accuracy: 0.9141 - lr: 0.1``."""
+    text = [f"{k}: {v:.4f}" for k, v in logs.items() if k not in ("lr", "size", "step")]
+    if "lr" in logs:
+        text.append(f"lr: {logs['lr']:.3g}")
+    return " - ".join(text)
+
+
 class ProgressBar(Callback):
-    """``verbose=1``: a progress bar of steps; ``verbose=2``: one line per epoch."""
+    """What ``fit`` prints, as Keras prints it (on stderr).
+
+    ``verbose=1``: one bar per epoch, headed ``Epoch 3/10``, whose ``loss`` and ``accuracy``
+    are the running means over the epoch's batches so far (labelled ``running mean``), updated
+    with every batch; at the epoch's end the bar stays as a line with the epoch's logs, the
+    ``val_*`` scores included. ``verbose=2``: that line only, one per epoch, no bar.
+    ``verbose=0``: nothing. A run that a callback stopped early (``EarlyStopping``) or a signal
+    interrupted says so in a last line.
+
+    The ``loss`` and ``accuracy`` of an epoch are means over its batches, each measured with
+    the weights of that moment, while they were still changing; ``evaluate`` on the same data
+    afterwards (what ``eval_every`` and ``zerodl train``'s curves measure) uses the final
+    weights, so the two differ, mostly in the first epochs.
+    """
 
     def __init__(self, verbose: int, run, total: int, checkpoint) -> None:
         super().__init__()
-        self.verbose, self.run, self.checkpoint = verbose, run, checkpoint
-        self.bar = tqdm(total=total, initial=min(run.step, total), disable=verbose != 1,
-                        unit="step", mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
+        self.verbose, self.run, self.total, self.checkpoint = verbose, run, total, checkpoint
+        self.bar: tqdm | None = None
+        self.started = 0.0
 
     def __enter__(self) -> "ProgressBar":
         return self
 
     def __exit__(self, *exc) -> None:
-        self.bar.close()
+        if self.bar is not None:        # an exception ended the epoch: leave its line as it is
+            self.bar.close()
+            self.bar = None
+
+    def _head(self, epoch: int) -> str:
+        return f"Epoch {epoch}/{self.run.n_epochs}"
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+        if self.verbose != 1:
+            return
+        run = self.run
+        done = run.progress.resumed_batches     # batches of a resumed epoch already run
+        this_epoch = min(run.steps_per_epoch, done + self.total - run.step)
+        self.bar = tqdm(total=this_epoch, initial=done, desc=self._head(epoch), unit="step",
+                        leave=True, mininterval=0.2, dynamic_ncols=True, file=sys.stderr,
+                        bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| "
+                                   "{elapsed}<{remaining}{postfix}")
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.bar is None:
+            return
+        progress = self.run.progress
+        running = {"loss": progress.loss_sum / progress.seen}
+        if "accuracy" in logs:
+            running["accuracy"] = progress.correct / progress.seen
+        self.bar.set_postfix_str(f"running mean {format_logs(running)}", refresh=False)
         self.bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
-        text = " ".join(f"{k}={v:.4f}" for k, v in logs.items() if k != "lr")
-        text += f" lr={logs['lr']:.3g}"
-        self.bar.set_postfix_str(text, refresh=False)
-        if self.verbose == 2:
-            print(f"epoch {epoch}: {text}", file=sys.stderr)
+        seconds = time.perf_counter() - self.started
+        if self.bar is not None:
+            self.bar.set_postfix_str(format_logs(logs), refresh=False)
+            self.bar.close()
+            self.bar = None
+        elif self.verbose == 2:
+            print(f"{self._head(epoch)} - {seconds:.1f}s - {format_logs(logs)}", file=sys.stderr,
+                  flush=True)
 
     def on_train_end(self, logs=None):
-        if self.run.history.interrupted and self.verbose:
-            by = " by SIGTERM" if self.run.history.signal == "SIGTERM" else ""
-            print(f"fit: interrupted{by} after step {self.run.step} (epoch {self.run.epoch}); the "
+        run = self.run
+        if not self.verbose:
+            return
+        if run.history.interrupted:
+            by = " by SIGTERM" if run.history.signal == "SIGTERM" else ""
+            print(f"fit: interrupted{by} after step {run.step} (epoch {run.epoch}); the "
                   f"model keeps the weights of that step and the History what was recorded"
                   f"{f', checkpoint written to {self.checkpoint}' if self.checkpoint else ''}.",
+                  file=sys.stderr)
+        elif run.step < self.total:
+            print(f"fit: stopped early after epoch {run.epoch} of {run.n_epochs} (step "
+                  f"{run.step} of {self.total}): a callback set model.stop_training.",
                   file=sys.stderr)
 
 

@@ -79,10 +79,14 @@ class TrainingRun:
                  lr_schedule=None, clip_norm: float | None = None,
                  clip_value: float | None = None, checkpoint: str | os.PathLike | None = None,
                  resume: str | os.PathLike | None = None,
-                 callbacks: Sequence[Callback] | None = None) -> None:
+                 callbacks: Sequence[Callback] | None = None,
+                 validation_split: float = 0.0) -> None:
         self.model = model
         self.x, self.d = model.prepare_inputs(x), None
         self.d = model.prepare_labels(d, len(self.x))
+        if validation_split:
+            self.x, self.d, validation_data = _split_tail(self.x, self.d, validation_split,
+                                                          validation_data)
         self.batch_size = _check_batch_size(batch_size, len(self.x))
         self.steps_per_epoch = steps_per_epoch(len(self.x), self.batch_size)
         epochs = check_int("epochs", epochs, minimum=1)
@@ -288,6 +292,24 @@ class TrainingRun:
                          for k, v in self.model.evaluate_prepared(*self.validation).items()})
         logs["lr"] = lr
         return logs
+
+
+def _split_tail(x, d, validation_split, validation_data) -> tuple:
+    """Keras's ``validation_split``: the last ``validation_split`` of the samples, as given
+    (taken before any shuffling), become the validation data and are never trained on:
+    ``x[:n_train]`` trains, ``x[n_train:]`` validates, ``n_train = int(len(x) * (1 - s))``.
+    Keras lets ``validation_data`` override the split silently; here giving both is refused,
+    since one of them would be ignored."""
+    split = check_number("validation_split", validation_split, low=0.0, high=1.0,
+                         low_open=True, high_open=True)
+    if validation_data is not None:
+        raise ValueError(f"validation_split must be 0 when validation_data is given (one of "
+                         f"the two would be ignored); got validation_split={validation_split!r}.")
+    n_train = int(len(x) * (1.0 - split))
+    if n_train == 0 or n_train == len(x):
+        raise ValueError(f"validation_split must leave samples on both sides of the split of "
+                         f"{len(x)} samples; got {validation_split!r}.")
+    return x[:n_train], d[:n_train], (x[n_train:], d[n_train:])
 
 
 def _check_batch_size(batch_size, n: int) -> int:

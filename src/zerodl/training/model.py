@@ -344,16 +344,19 @@ class Sequential:
             clip_norm: float | None = None, clip_value: float | None = None,
             checkpoint: str | os.PathLike | None = None,
             resume: str | os.PathLike | None = None,
-            callbacks=None) -> History:
+            callbacks=None, validation_split: float = 0.0) -> History:
         """Train with mini-batch gradient descent; return the ``History``.
 
         Each epoch visits the samples in a new random order, in batches of ``batch_size``
         (``1``: online, ``None``: full batch); ``steps`` stops after that many updates
         instead. ``eval_every=n`` measures loss and accuracy on all of ``x`` and the
-        validation data every ``n`` steps (``History.steps``). ``seed`` fixes the batch
-        order (default: the model's generator). ``verbose``: 0 silent, 1 a progress bar, 2 a
-        line per epoch. ``lr_schedule``: a ``zerodl.schedules`` object or name; ``clip_value``
-        then ``clip_norm`` clip the gradients; ``callbacks``: ``Callback`` objects, run after
+        validation data every ``n`` steps (``History.steps``). ``validation_split=0.2``: as
+        in Keras, the last 20% of ``x`` and ``d`` (before shuffling) are never trained on and
+        serve as the validation data. ``seed`` fixes the batch order (default: the model's
+        generator). ``verbose``: 0 silent, 1 a bar per epoch, 2 a line per epoch (Keras's
+        output; ``zerodl.training.fit_callbacks.ProgressBar``). ``lr_schedule``: a
+        ``zerodl.schedules`` object or name; ``clip_value`` then ``clip_norm`` clip the
+        gradients; ``callbacks``: ``Callback`` objects, run after
         ``fit``'s own. ``checkpoint=PATH`` saves the training state at every epoch end and on
         Ctrl-C, ``resume=PATH`` continues it. Arguments are checked before anything changes.
         The loop and the details (checkpoints, ``TrainingDiverged``, Ctrl-C):
@@ -363,7 +366,8 @@ class Sequential:
                           optimizer=optimizer, validation_data=validation_data, seed=seed,
                           verbose=verbose, steps=steps, eval_every=eval_every,
                           lr_schedule=lr_schedule, clip_norm=clip_norm, clip_value=clip_value,
-                          checkpoint=checkpoint, resume=resume, callbacks=callbacks)
+                          checkpoint=checkpoint, resume=resume, callbacks=callbacks,
+                          validation_split=validation_split)
         for _ in run:
             pass
         return run.history
