@@ -6,6 +6,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
+# The book-style scripts are run from a course kit by tests/test_book_kit.py, as a reader runs
+# them; some have names pytest would collect (batch_norm_test.py), and they import the kit.
+collect_ignore = ["book_scripts"]
+
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
