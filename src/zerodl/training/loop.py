@@ -182,7 +182,7 @@ class TrainingRun:
             hooks.on_train_begin({})
         except BaseException:
             if bar is not None:
-                bar.bar.close()
+                bar.__exit__(None, None, None)      # close an epoch's bar, if one is open
             before.put_back()
             raise
         self._undo = before         # until the first update starts (``_early``)
