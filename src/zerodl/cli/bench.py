@@ -10,6 +10,7 @@ import json
 import sys
 
 from ..core._fileio import atomic_write
+from ..tools.benchmarks.conv_rows import bench_conv
 from ..tools.benchmarks.suite import (CLOCK, bench_predict, bench_training, blas_threads, machine,
                                peak_memory_of_train, setup_torch, sgemm_peak, time_to_accuracy)
 from .common import UsageError, check_outputs
@@ -37,7 +38,7 @@ def markdown(report: dict) -> str:
              "zerodl/torch | zerodl/plain | GFLOP/s zerodl / torch / plain | "
              "% of sgemm peak zerodl / torch / plain | matmul-only GFLOP/s |",
              "|---|---:|---:|---:|---:|---:|---|---|---:|"]
-    for row in report["training"] + report["predict"]:
+    for row in report["training"] + report.get("conv", []) + report["predict"]:
         s, g = row["samples_per_s"], row.get("gflops", {})
         names = ("zerodl", "torch", "plain")
         gf = " / ".join(_fmt(g.get(k), ".1f") for k in names) if g else ""
@@ -78,6 +79,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data-dir", help="folder with the MNIST files")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     p.add_argument("--skip-memory", action="store_true", help="skip the `zerodl train` memory run")
+    p.add_argument("--skip-conv", action="store_true",
+                   help="skip the SimpleConvNet and DeepConvNet rows")
     p.add_argument("--skip-accuracy", action="store_true", help="skip time to 98%% accuracy")
     p.add_argument("--clock", choices=list(CLOCK), default="wall",
                    help="wall time (default) or this process's CPU time, steadier on a busy "
@@ -108,6 +111,8 @@ def run(args) -> int:
     (x, d), (x_test, d_test) = load_mnist(data_dir=args.data_dir)
     show = lambda row: print(row_text(row))
     report["training"] = bench_training(x, d, args.rounds, use_torch, clock=clock, progress=show)
+    if not args.skip_conv:
+        report["conv"] = bench_conv(x, d, args.rounds, use_torch, clock=clock, progress=show)
     report["predict"] = bench_predict(args.rounds, use_torch, clock=clock, progress=show)
     if not args.skip_memory:
         report["memory"] = peak_memory_of_train(args.data_dir)
