@@ -15,11 +15,12 @@ import time
 
 import numpy as np
 
+from ...core.datasets import load_mnist
 from ...core.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 from ...core.optimizers import OPTIMIZERS
 from ...training.architectures import deep_convnet, simple_convnet
 from .loops import ADAM_BETAS, ADAM_EPS
-from .suite import Clock, timed
+from .suite import CLOCK, Clock, blas_threads, setup_torch, sgemm_peak, timed
 
 #: (name, network builder, batch size, steps timed per round).
 CONV_CONFIGS = [
@@ -146,3 +147,28 @@ def bench_conv(x, d, rounds: int, use_torch: bool, seed: int = 0,
         if progress is not None:
             progress(row)
     return results
+
+
+def main(rounds: int = 5, clock_name: str = "wall") -> None:
+    """``python -m zerodl.tools.benchmarks.conv_rows [ROUNDS] [wall|cpu]``: these rows
+    alone, with the sgemm peak measured before and after (the larger counts)."""
+    clock = CLOCK[clock_name]
+    torch_info = setup_torch(blas_threads())
+    peak = sgemm_peak(clock=clock)
+    (x, d), _ = load_mnist()
+    rows = bench_conv(x, d, rounds, torch_info is not None, clock=clock)
+    peak = max(peak, sgemm_peak(clock=clock))
+    print(f"{blas_threads()} BLAS threads, torch {torch_info}, {clock_name} clock, sgemm peak "
+          f"{peak:.1f} GFLOP/s, best of {rounds} rounds")
+    for row in rows:
+        s, g = row["samples_per_s"], row["gflops"]
+        torch_part = (f"torch {s['torch']:7.0f} samples/s ({g['torch']:5.1f} GFLOP/s, "
+                      f"{100 * g['torch'] / peak:3.0f}% of peak)  zerodl/torch "
+                      f"{row['zerodl_vs_torch']:.2f}" if s["torch"] else "torch -")
+        print(f"{row['name']:<24} zerodl {s['zerodl']:7.0f} samples/s ({g['zerodl']:5.1f} "
+              f"GFLOP/s, {100 * g['zerodl'] / peak:3.0f}% of peak)  {torch_part}")
+
+
+if __name__ == "__main__":
+    import sys
+    main(*(int(v) for v in sys.argv[1:2]), *sys.argv[2:3])
