@@ -2,12 +2,14 @@
 
     python -m zerodl.tools.benchmarks.conv_accuracy simple [TARGET] [MAX_EPOCHS]
     python -m zerodl.tools.benchmarks.conv_accuracy deep [STEPS]
+    python -m zerodl.tools.benchmarks.conv_accuracy deep-train [TARGET] [MAX_EPOCHS]
 
 ``simple``: ``simple_convnet`` trained as the book trains it (Adam, lr 0.001, batch 100, the
 60000 MNIST images), one epoch at a time, until the test accuracy (10000 images) reaches
 TARGET (default 0.985). ``deep``: ``deep_convnet`` with the same optimizer, STEPS steps
 (default 30) timed after two of warm-up; the time per epoch (600 steps) is extrapolated
-from them. Both print wall time and this process's CPU time (the evaluations are not
+from them. ``deep-train``: ``deep_convnet`` trained as ``simple`` (default target 0.99, at
+most 1 epoch). All print wall time and this process's CPU time (the evaluations are not
 counted), so a run on a busy machine can be read either way. Set ``OPENBLAS_NUM_THREADS``
 to choose the threads. Needs MNIST (``$ZERODL_DATA_DIR``).
 """
@@ -37,10 +39,11 @@ def _fit(model, optimizer, x, d, **kw) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def simple_time_to_accuracy(target: float = 0.985, max_epochs: int = 20, seed: int = 0):
-    """Train ``simple_convnet`` epoch by epoch until ``target`` test accuracy; print each."""
+def time_to_accuracy(build=simple_convnet, target: float = 0.985, max_epochs: int = 20,
+                     seed: int = 0):
+    """Train ``build(seed)`` epoch by epoch until ``target`` test accuracy; print each."""
     (x, d), (x_test, d_test) = _images()
-    model = simple_convnet(seed=seed)
+    model = build(seed=seed)
     optimizer = OPTIMIZERS.get("adam")(lr=LR)
     wall = cpu = 0.0
     for epoch in range(1, max_epochs + 1):
@@ -81,7 +84,10 @@ def deep_time_per_epoch(steps: int = 30, seed: int = 0):
 
 if __name__ == "__main__":
     what, *rest = sys.argv[1:] or ["simple"]
-    if what == "simple":
-        simple_time_to_accuracy(*(float(v) for v in rest[:1]), *(int(v) for v in rest[1:2]))
-    else:
+    if what == "deep":
         deep_time_per_epoch(*(int(v) for v in rest[:1]))
+    else:
+        build, target, epochs = ((simple_convnet, 0.985, 20) if what == "simple"
+                                 else (deep_convnet, 0.99, 1))
+        time_to_accuracy(build, *(float(v) for v in rest[:1]) or [target],
+                         *(int(v) for v in rest[1:2]) or [epochs])
