@@ -112,3 +112,13 @@ def test_bench_conv_gives_rows_in_the_suites_format(monkeypatch):
         row["samples_per_s"]["zerodl"] / row["samples_per_s"]["torch"])
     assert row["gflops"]["zerodl"] == pytest.approx(
         row["samples_per_s"]["zerodl"] * row["flops_per_sample"] / 1e9)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["show", "filters", "--dataset", "xor"], "arch 'simple-cnn' must train on mnist"),
+    (["show", "feature-maps", "--layers", "784-10-10"], "layers is a setting of arch 'mlp'"),
+])
+def test_conv_views_refuse_mlp_settings_in_one_line(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
