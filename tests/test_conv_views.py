@@ -122,3 +122,4 @@ def test_conv_views_refuse_mlp_settings_in_one_line(argv, fragment, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
+
