@@ -1857,6 +1857,11 @@ _nb8 = _sibling("nb08_overfitting")
 NB8 = header(*_nb8.TITLE, _nb8.INTRO) + [md(text) if kind == "md" else code(text)
                                         for kind, text in _nb8.CELLS]
 
+# 9. Convolutional networks (the book's chapters 7 and 8): its own file, nb09_convolution.py
+_nb9 = _sibling("nb09_convolution")
+NB9 = header(*_nb9.TITLE, _nb9.INTRO) + [md(text) if kind == "md" else code(text)
+                                        for kind, text in _nb9.CELLS]
+
 NOTEBOOKS = {
     "01_forward_propagation.ipynb": NB1,
     "02_activation_functions.ipynb": NB2,
@@ -1866,6 +1871,7 @@ NOTEBOOKS = {
     "06_mnist.ipynb": NB6,
     "07_looking_inside.ipynb": NB7,
     "08_overfitting.ipynb": NB8,
+    "09_convolution.ipynb": NB9,
 }
 
 

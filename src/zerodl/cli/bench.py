@@ -10,6 +10,7 @@ import json
 import sys
 
 from ..core._fileio import atomic_write
+from ..tools.benchmarks.conv_rows import bench_conv
 from ..tools.benchmarks.suite import (CLOCK, bench_day2, bench_predict, bench_training,
                                       blas_threads, machine, peak_memory_of_train, setup_torch,
                                       sgemm_peak, time_to_accuracy)
@@ -40,7 +41,7 @@ def markdown(report: dict) -> str:
              "zerodl/torch | zerodl/plain | GFLOP/s zerodl / torch / plain | "
              "% of sgemm peak zerodl / torch / plain | matmul-only GFLOP/s |",
              "|---|---:|---:|---:|---:|---:|---|---|---:|"]
-    for row in report["training"] + report["predict"]:
+    for row in report["training"] + report.get("conv", []) + report["predict"]:
         s, g = row["samples_per_s"], row.get("gflops", {})
         names = ("zerodl", "torch", "plain")
         gf = " / ".join(_fmt(g.get(k), ".1f") for k in names) if g else ""
@@ -85,6 +86,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     p.add_argument("--skip-memory", action="store_true", help="skip the `zerodl train` memory run")
+    p.add_argument("--skip-conv", action="store_true",
+                   help="skip the SimpleConvNet and DeepConvNet rows")
     p.add_argument("--skip-accuracy", action="store_true", help="skip time to 98%% accuracy")
     p.add_argument("--clock", choices=list(CLOCK), default="wall",
                    help="wall time (default) or this process's CPU time, steadier on a busy "
@@ -119,6 +122,8 @@ def run(args) -> int:
     show = lambda row: print(row_text(row), flush=True)
     report["training"] = bench_training(x, d, args.rounds, use_torch, clock=clock, progress=show)
     report["training"] += bench_day2(x, d, args.rounds, use_torch, clock=clock, progress=show)
+    if not args.skip_conv:
+        report["conv"] = bench_conv(x, d, args.rounds, use_torch, clock=clock, progress=show)
     report["predict"] = bench_predict(args.rounds, use_torch, clock=clock, progress=show)
     report["onnxruntime"] = onnx_bench_row(args.rounds, x_test, clock)
     print(onnx_row_text(report["onnxruntime"]))

@@ -210,15 +210,41 @@ class Conv2D(Layer):
         dx = np.empty(x.shape, dtype=np.result_type(dy.dtype, W_mat.dtype))
         slices = self._slices(x, (out_h, out_w))
         kept = self.cols if len(slices) == 1 else None
+        transposed = self._dx_by_transposed_conv()
         for s in slices:
             cols = kept if kept is not None else self._unfold(x[s])
             dy_s = dy[s].reshape(len(cols), self.out_channels, out_h * out_w)
             # dW = sum_n dy[n] @ cols[n]^T: per-sample products, then their sum
             dW_mat += np.matmul(dy_s, cols.transpose(0, 2, 1)).sum(axis=0)
-            dx[s] = fold(np.matmul(W_mat.T, dy_s), x[s].shape, *self.kernel_size,
-                         self.stride, self.padding)
+            if not transposed:
+                dx[s] = fold(np.matmul(W_mat.T, dy_s), x[s].shape, *self.kernel_size,
+                             self.stride, self.padding)
+        if transposed:
+            self._transposed_conv(dy, out=dx)
         np.add.reduce(dy, axis=(0, 2, 3), out=self.grads["b"])
         return dx
+
+    def _dx_by_transposed_conv(self) -> bool:
+        """Whether backward computes dx as a convolution of dy instead of through ``fold``:
+        for stride 1, padding < kernel size and out_channels <= in_channels, where it measured
+        1.1-2x faster (DeepConvNet's 3x3 layers; more output than input channels made it slower,
+        the im2col matrix of dy being the larger one)."""
+        return (self.stride == (1, 1) and self.out_channels <= self.in_channels
+                and all(p < k for p, k in zip(self.padding, self.kernel_size)))
+
+    def _transposed_conv(self, dy: np.ndarray, out: np.ndarray) -> None:
+        """``out = dE/dx`` for stride 1: dy, padded by ``k - 1 - p``, convolved with the
+        filters turned by 180 degrees and with in and out channels swapped:
+        ``dx[n, c, h, w] = sum_{o,i,j} W[o, c, i, j] * dy[n, o, h + p - i, w + p - j]``
+        (terms outside dy are 0), the same sum as ``fold(W_mat^T dy)``, in one unfold and one
+        product. Chunks of samples keep dy's im2col matrix within ``IM2COL_BUDGET_BYTES``."""
+        (kh, kw), (ph, pw) = self.kernel_size, self.padding
+        turned = np.ascontiguousarray(self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        turned = turned.reshape(self.in_channels, -1)             # (C, O*kh*kw)
+        H, W = out.shape[2:]
+        for s in sample_slices(len(dy), self.out_channels * kh * kw * H * W * dy.itemsize):
+            cols = unfold(dy[s], kh, kw, 1, (kh - 1 - ph, kw - 1 - pw))   # (n, O*kh*kw, H*W)
+            np.matmul(turned, cols, out=out[s].reshape(len(cols), self.in_channels, H * W))
 
     def get_config(self) -> dict:
         return {"type": "Conv2D", "in_channels": self.in_channels,

@@ -16,6 +16,9 @@ each ratio is the ratio of the bests; every round's figure is kept in the result
 counted in samples per second and in GFLOP/s of matrix products, against the float32
 matrix-product peak measured here (a large sgemm).
 
+The book's convolutional networks have their rows in ``conv_rows.py`` (zerodl and PyTorch
+only), in the same format.
+
 Every function returns plain data (dicts and lists of numbers and strings); ``zerodl bench``
 (``cli_bench.py``) prints them. ``clock`` is the timer of every measurement: wall time
 (``time.perf_counter``) or this process's CPU time (``time.process_time``), which other
