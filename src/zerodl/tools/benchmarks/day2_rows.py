@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from ...core.optimizers import OPTIMIZERS
 from ...training.architectures import mlp
-from .loops import initial_weights
+from .loops import initial_weights, torch_training
 
 #: (name, layer sizes, batch size, optimizer, lr, dropout rate, timed steps).
 DAY2_CONFIGS = [
@@ -72,25 +71,7 @@ def torch_day2_loop(x, d, sizes, batch, opt, lr, rate, steps, weights, seed):
     net = torch_day2_net(weights, rate).train()
     optimizer = (torch.optim.SGD(net.parameters(), lr=lr) if opt == "sgd"
                  else torch.optim.Adam(net.parameters(), lr=lr))
-    xt, dt = torch.from_numpy(x), torch.from_numpy(np.asarray(d).astype(np.int64))
-    loss_fn = torch.nn.functional.cross_entropy
-
-    def train():
-        rng = np.random.default_rng(seed)
-        step = 0
-        while step < steps:
-            order = torch.from_numpy(rng.permutation(len(x)))
-            for start in range(0, len(x), batch):
-                if step == steps:
-                    break
-                idx = order[start:start + batch]
-                loss = loss_fn(net(xt[idx]), dt[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                step += 1
-
-    return train, net
+    return torch_training(net, optimizer, x, d, batch, steps, seed), net
 
 
 DAY2_LOOPS = {"zerodl": zerodl_day2_loop, "torch": torch_day2_loop}

@@ -48,7 +48,15 @@ def torch_loop(x, d, sizes, batch, opt, lr, steps, weights, seed):
         optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     else:
         optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
-    xt, dt = torch.from_numpy(x), torch.from_numpy(d.astype(np.int64))
+    return torch_training(net, optimizer, x, d, batch, steps, seed), net
+
+
+def torch_training(net, optimizer, x, d, batch: int, steps: int, seed: int):
+    """``train()``: ``steps`` steps of ``net`` with ``optimizer`` and cross-entropy, on the
+    batches ``fit(seed=seed)`` draws (one ``default_rng(seed).permutation`` per epoch)."""
+    import torch
+
+    xt, dt = torch.from_numpy(x), torch.from_numpy(np.asarray(d).astype(np.int64))
     loss_fn = torch.nn.functional.cross_entropy
 
     def train():
@@ -66,7 +74,7 @@ def torch_loop(x, d, sizes, batch, opt, lr, steps, weights, seed):
                 optimizer.step()
                 step += 1
 
-    return train, net
+    return train
 
 
 def torch_predict(net, x):
