@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 
-
 from ...core.optimizers import OPTIMIZERS
 from ...training.architectures import mlp
 from .loops import initial_weights, torch_training
