@@ -18,7 +18,7 @@ import time
 
 from ...core.optimizers import OPTIMIZERS
 from ...training.architectures import mlp
-from .loops import initial_weights, torch_training
+from .loops import initial_weights, torch_mlp, torch_training
 
 #: (name, layer sizes, batch size, optimizer, lr, dropout rate, timed steps).
 DAY2_CONFIGS = [
@@ -50,17 +50,9 @@ def torch_day2_net(weights, rate: float):
     """PyTorch's Sequential of the same network (BatchNorm1d's momentum 0.1 is zerodl's 0.9)."""
     import torch        # optional: only the torch contender needs it
 
-    layers = []
-    for i, (W, b) in enumerate(weights):
-        linear = torch.nn.Linear(W.shape[0], W.shape[1])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers.append(linear)
-        if i < len(weights) - 1:
-            layers += [torch.nn.BatchNorm1d(W.shape[1], eps=1e-5, momentum=0.1),
-                       torch.nn.ReLU(), torch.nn.Dropout(rate)]
-    return torch.nn.Sequential(*layers)
+    return torch_mlp(weights, lambda n_out: [
+        torch.nn.BatchNorm1d(n_out, eps=1e-5, momentum=0.1), torch.nn.ReLU(),
+        torch.nn.Dropout(rate)])
 
 
 def torch_day2_loop(x, d, sizes, batch, opt, lr, rate, steps, weights, seed):

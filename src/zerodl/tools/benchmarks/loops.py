@@ -23,10 +23,12 @@ def initial_weights(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.nd
 
 
 # -- PyTorch --------------------------------------------------------------------------------
-def torch_mlp(weights):
-    """``torch.nn.Sequential`` of Linear layers (ReLU between) holding ``weights``."""
+def torch_mlp(weights, between=None):
+    """``torch.nn.Sequential`` of Linear layers holding ``weights``; after each hidden one
+    the modules ``between(n_out)`` returns (default: a ReLU)."""
     import torch        # optional: only the torch contender needs it
 
+    between = between or (lambda n_out: [torch.nn.ReLU()])
     layers = []
     for i, (W, b) in enumerate(weights):
         linear = torch.nn.Linear(W.shape[0], W.shape[1])
@@ -35,7 +37,7 @@ def torch_mlp(weights):
             linear.bias.copy_(torch.from_numpy(b))
         layers.append(linear)
         if i < len(weights) - 1:
-            layers.append(torch.nn.ReLU())
+            layers += between(W.shape[1])
     return torch.nn.Sequential(*layers)
 
 
